@@ -1,0 +1,134 @@
+//! Iterators over a view: values in a window, or every range in a window.
+
+use crate::cursor::Cursor;
+use crate::{Entry, Range, View};
+
+/// A double-ended walk over the ranges meeting a window, empty ones included.
+///
+/// The front and back each keep a cursor and shrink the part of the window left to visit,
+/// so the two ends never yield the same range.
+struct Walk<'a, T> {
+    view: &'a View<'a, T>,
+    front: Option<Cursor<'a, T>>,
+    back: Option<Cursor<'a, T>>,
+    /// The part of the window not yet yielded: `[lo, hi]`, or nothing once `done`.
+    lo: u64,
+    hi: u64,
+    done: bool,
+}
+
+impl<'a, T> Walk<'a, T> {
+    fn new(view: &'a View<'a, T>, window: Range) -> Self {
+        Walk { view, front: None, back: None, lo: window.first, hi: window.last, done: false }
+    }
+
+    fn next_front(&mut self) -> Option<Entry<'a, T>> {
+        if self.done {
+            return None;
+        }
+        let Some(cursor) = open(&mut self.front, self.view, self.lo) else {
+            // A tree without nodes is one empty range.
+            self.done = true;
+            return Some(Entry { range: Range::ALL, value: None });
+        };
+        let entry = cursor.entry();
+        if entry.range.last >= self.hi {
+            self.done = true;
+        } else {
+            self.lo = entry.range.last + 1;
+            cursor.step_forward();
+        }
+        Some(entry)
+    }
+
+    fn next_back(&mut self) -> Option<Entry<'a, T>> {
+        if self.done {
+            return None;
+        }
+        let Some(cursor) = open(&mut self.back, self.view, self.hi) else {
+            // A tree without nodes is one empty range.
+            self.done = true;
+            return Some(Entry { range: Range::ALL, value: None });
+        };
+        let entry = cursor.entry();
+        if entry.range.first <= self.lo {
+            self.done = true;
+        } else {
+            self.hi = entry.range.first - 1;
+            cursor.step_back();
+        }
+        Some(entry)
+    }
+}
+
+/// The cursor in `slot`, first placed at `index`; `None` for a tree with no nodes.
+fn open<'c, 'a, T>(slot: &'c mut Option<Cursor<'a, T>>, view: &'a View<'a, T>, index: u64) -> Option<&'c mut Cursor<'a, T>> {
+    if slot.is_none() {
+        *slot = Some(view.cursor(index)?);
+    }
+    slot.as_mut()
+}
+
+/// The values whose ranges meet a window, with their ranges: [`View::iter`], [`View::range`].
+pub struct Iter<'a, T> {
+    walk: Walk<'a, T>,
+}
+
+impl<'a, T> Iter<'a, T> {
+    pub(crate) fn new(view: &'a View<'a, T>, window: Range) -> Self {
+        Iter { walk: Walk::new(view, window) }
+    }
+}
+
+impl<'a, T> Iterator for Iter<'a, T> {
+    type Item = (Range, &'a T);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let entry = self.walk.next_front()?;
+            if let Some(value) = entry.value {
+                return Some((entry.range, value));
+            }
+        }
+    }
+}
+
+impl<T> DoubleEndedIterator for Iter<'_, T> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        loop {
+            let entry = self.walk.next_back()?;
+            if let Some(value) = entry.value {
+                return Some((entry.range, value));
+            }
+        }
+    }
+}
+
+impl<T> core::iter::FusedIterator for Iter<'_, T> {}
+
+/// Every range meeting a window, empty ones included: [`View::ranges`].
+pub struct Ranges<'a, T> {
+    walk: Walk<'a, T>,
+}
+
+impl<'a, T> Ranges<'a, T> {
+    pub(crate) fn new(view: &'a View<'a, T>, window: Range) -> Self {
+        Ranges { walk: Walk::new(view, window) }
+    }
+}
+
+impl<'a, T> Iterator for Ranges<'a, T> {
+    type Item = Entry<'a, T>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.walk.next_front()
+    }
+}
+
+impl<T> DoubleEndedIterator for Ranges<'_, T> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.walk.next_back()
+    }
+}
+
+impl<T> core::iter::FusedIterator for Ranges<'_, T> {}

@@ -1,0 +1,510 @@
+//! Node layout: 256-byte leaves and gap-tracking branches, and the raw pointers between them.
+//!
+//! A node covers an inclusive index range `[min, max]` that it does not store: the parent's
+//! pivots (or, for the root, the whole `u64` space) say what it is. Slot `i` covers
+//! `[first_of(i), last_of(i)]`, where pivot `i` is the last index of slot `i` and the last used
+//! slot ends at the node's `max`. Pivots past the last used one hold `u64::MAX`, so a lookup
+//! can count the pivots below an index over the whole fixed array, without a length check and
+//! in a form the compiler vectorises.
+//!
+//! Published nodes are immutable. A writer changes only nodes that no reader can reach: nodes
+//! of the open transaction (`fresh`), or any node when it holds the tree exclusively.
+
+use core::marker::PhantomData;
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+
+use crate::sync::Witness;
+
+/// Slots in a leaf.
+pub(crate) const LEAF_SLOTS: usize = 16;
+/// Slots (children) in a branch.
+pub(crate) const BRANCH_SLOTS: usize = 10;
+/// Fewest slots a leaf other than the root may use.
+pub(crate) const LEAF_MIN: usize = 6;
+/// Fewest children a branch other than the root may have.
+pub(crate) const BRANCH_MIN: usize = 4;
+/// Deepest tree the cursors can walk. Branches hold at least four children, so a tree this
+/// tall would need more than 4^22 leaves (petabytes of nodes): no real tree gets near it.
+pub(crate) const MAX_HEIGHT: usize = 24;
+
+/// Which of the two node layouts a pointer leads to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Kind {
+    Leaf,
+    Branch,
+}
+
+/// The fields every node starts with.
+#[repr(C)]
+#[derive(Debug)]
+pub(crate) struct Header {
+    kind: Kind,
+    /// Slots in use, 1 ..= the layout's capacity.
+    len: u8,
+    /// Set while the node belongs to an open transaction and no reader can reach it.
+    fresh: bool,
+    /// Leaves: bit `i` is set when slot `i` holds a value.
+    occupied: u16,
+    witness: Witness,
+}
+
+/// A leaf: 15 pivots and 16 value slots (256 bytes for pointer-sized values).
+#[repr(C)]
+pub(crate) struct Leaf<T> {
+    head: Header,
+    pivots: [u64; LEAF_SLOTS - 1],
+    slots: [MaybeUninit<T>; LEAF_SLOTS],
+}
+
+/// A branch: 9 pivots, 10 children and, per child, the largest empty run below it.
+#[repr(C)]
+pub(crate) struct Branch<T> {
+    head: Header,
+    pivots: [u64; BRANCH_SLOTS - 1],
+    gaps: [u64; BRANCH_SLOTS],
+    children: [Option<NodePtr<T>>; BRANCH_SLOTS],
+}
+
+/// A pointer to a leaf or a branch of a tree of `T`.
+pub(crate) struct NodePtr<T> {
+    ptr: NonNull<Header>,
+    _marker: PhantomData<*const T>,
+}
+
+impl<T> Clone for NodePtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for NodePtr<T> {}
+impl<T> PartialEq for NodePtr<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+impl<T> Eq for NodePtr<T> {}
+impl<T> core::fmt::Debug for NodePtr<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{:p}", self.ptr)
+    }
+}
+
+/// A shared view of a node, typed by its layout.
+pub(crate) enum NodeRef<'a, T> {
+    Leaf(&'a Leaf<T>),
+    Branch(&'a Branch<T>),
+}
+
+/// One slot of a leaf being built: the range's last index and its value (`None`: empty).
+/// The range's first index is the previous item's last plus one.
+pub(crate) struct Item<T> {
+    pub(crate) last: u64,
+    pub(crate) value: Option<T>,
+}
+
+/// One child of a branch being built.
+pub(crate) struct Child<T> {
+    pub(crate) last: u64,
+    pub(crate) gap: u64,
+    pub(crate) node: NodePtr<T>,
+}
+
+impl<T> Clone for Child<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Child<T> {}
+
+/// Counts the pivots strictly below `index`: the slot that holds `index`.
+#[inline(always)]
+fn count_below<const N: usize>(pivots: &[u64; N], index: u64) -> usize {
+    pivots.iter().map(|&p| usize::from(p < index)).sum()
+}
+
+/// The number of indexes in `[first, last]`, saturating at `u64::MAX` for the whole space.
+pub(crate) fn span(first: u64, last: u64) -> u64 {
+    (last - first).saturating_add(1)
+}
+
+impl<T> NodePtr<T> {
+    pub(crate) fn from_leaf(leaf: NonNull<Leaf<T>>) -> Self {
+        Self { ptr: leaf.cast(), _marker: PhantomData }
+    }
+
+    pub(crate) fn from_branch(branch: NonNull<Branch<T>>) -> Self {
+        Self { ptr: branch.cast(), _marker: PhantomData }
+    }
+
+    pub(crate) fn as_raw(self) -> *mut Header {
+        self.ptr.as_ptr()
+    }
+
+    /// # Safety
+    /// `raw` is null or points to a live node of a tree of `T`.
+    pub(crate) unsafe fn from_raw(raw: *mut Header) -> Option<Self> {
+        NonNull::new(raw).map(|ptr| Self { ptr, _marker: PhantomData })
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: every NodePtr points to a live, initialised node (the callers of the
+        // constructors promise it) and the header is its first field under `repr(C)`.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// Reads the node.
+    ///
+    /// # Safety
+    /// The node must stay alive and unchanged for `'a`: it is published and the caller holds
+    /// an epoch guard, or the caller has the writer's access to it.
+    #[inline(always)]
+    pub(crate) unsafe fn get<'a>(self) -> NodeRef<'a, T> {
+        // SAFETY: the caller keeps the node alive for 'a; the header names its layout.
+        unsafe {
+            let head = &*self.ptr.as_ptr();
+            head.witness.saw();
+            match head.kind {
+                Kind::Leaf => NodeRef::Leaf(&*self.ptr.as_ptr().cast::<Leaf<T>>()),
+                Kind::Branch => NodeRef::Branch(&*self.ptr.as_ptr().cast::<Branch<T>>()),
+            }
+        }
+    }
+
+    pub(crate) fn kind(self) -> Kind {
+        self.header().kind
+    }
+
+    pub(crate) fn is_fresh(self) -> bool {
+        self.header().fresh
+    }
+
+    /// # Safety
+    /// The node is a leaf and the caller has the writer's access to it (no reader can reach it).
+    pub(crate) unsafe fn leaf_mut<'a>(self) -> &'a mut Leaf<T> {
+        debug_assert_eq!(self.kind(), Kind::Leaf);
+        // SAFETY: the caller promises a leaf that nobody else can reach.
+        unsafe { &mut *self.ptr.as_ptr().cast::<Leaf<T>>() }
+    }
+
+    /// # Safety
+    /// The node is a branch and the caller has the writer's access to it.
+    pub(crate) unsafe fn branch_mut<'a>(self) -> &'a mut Branch<T> {
+        debug_assert_eq!(self.kind(), Kind::Branch);
+        // SAFETY: the caller promises a branch that nobody else can reach.
+        unsafe { &mut *self.ptr.as_ptr().cast::<Branch<T>>() }
+    }
+
+    /// Clears the `fresh` mark of this node and of every fresh node below it, making the
+    /// subtree ready for publication.
+    ///
+    /// # Safety
+    /// The caller has the writer's access to every fresh node below.
+    pub(crate) unsafe fn seal(self) {
+        if !self.is_fresh() {
+            return;
+        }
+        // SAFETY: fresh nodes are private to the writer; a fresh node's children are either
+        // fresh (private) or published (left alone).
+        unsafe {
+            let head = &mut *self.ptr.as_ptr();
+            head.fresh = false;
+            head.witness.wrote();
+            if head.kind == Kind::Branch {
+                let branch = self.branch_mut();
+                for child in branch.children() {
+                    child.seal();
+                }
+            }
+        }
+    }
+}
+
+impl Header {
+    fn new(kind: Kind, fresh: bool) -> Self {
+        Self { kind, len: 0, fresh, occupied: 0, witness: Witness::default() }
+    }
+}
+
+impl<T> Leaf<T> {
+    /// An empty leaf (no slots in use yet).
+    pub(crate) fn new(fresh: bool) -> Self {
+        Self {
+            head: Header::new(Kind::Leaf, fresh),
+            pivots: [u64::MAX; LEAF_SLOTS - 1],
+            slots: [const { MaybeUninit::uninit() }; LEAF_SLOTS],
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.head.len)
+    }
+
+    /// The slot holding `index` (which must lie in the leaf's range).
+    #[inline(always)]
+    pub(crate) fn slot_of(&self, index: u64) -> usize {
+        count_below(&self.pivots, index)
+    }
+
+    pub(crate) fn first_of(&self, slot: usize, min: u64) -> u64 {
+        if slot == 0 {
+            min
+        } else {
+            self.pivots[slot - 1] + 1
+        }
+    }
+
+    pub(crate) fn last_of(&self, slot: usize, max: u64) -> u64 {
+        if slot + 1 < self.len() {
+            self.pivots[slot]
+        } else {
+            max
+        }
+    }
+
+    pub(crate) fn pivots(&self) -> &[u64; LEAF_SLOTS - 1] {
+        &self.pivots
+    }
+
+    pub(crate) fn is_occupied(&self, slot: usize) -> bool {
+        self.head.occupied & (1 << slot) != 0
+    }
+
+    /// The value in `slot`, or `None` for an empty range.
+    #[inline(always)]
+    pub(crate) fn value(&self, slot: usize) -> Option<&T> {
+        if self.is_occupied(slot) {
+            // SAFETY: the occupied bit says the slot was initialised and not taken since.
+            Some(unsafe { self.slots[slot].assume_init_ref() })
+        } else {
+            None
+        }
+    }
+
+    /// The largest empty run in the leaf, in indexes.
+    pub(crate) fn largest_gap(&self, min: u64, max: u64) -> u64 {
+        (0..self.len())
+            .filter(|&slot| !self.is_occupied(slot))
+            .map(|slot| span(self.first_of(slot, min), self.last_of(slot, max)))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Moves the value out of `slot`, leaving it empty.
+    pub(crate) fn take(&mut self, slot: usize) -> Option<T> {
+        if !self.is_occupied(slot) {
+            return None;
+        }
+        self.head.occupied &= !(1 << slot);
+        // SAFETY: the bit was set, so the slot is initialised; clearing it first means the
+        // value is read out exactly once.
+        Some(unsafe { self.slots[slot].assume_init_read() })
+    }
+
+    /// Drops every value still in the leaf.
+    pub(crate) fn drop_values(&mut self) {
+        for slot in 0..self.len() {
+            drop(self.take(slot));
+        }
+    }
+
+    /// Fills an emptied leaf with `items` (at most 16; the last ends at the leaf's max).
+    pub(crate) fn fill(&mut self, items: impl ExactSizeIterator<Item = Item<T>>) {
+        debug_assert_eq!(self.head.occupied, 0, "fill needs an emptied leaf");
+        let len = items.len();
+        debug_assert!((1..=LEAF_SLOTS).contains(&len));
+        self.pivots = [u64::MAX; LEAF_SLOTS - 1];
+        for (slot, item) in items.enumerate() {
+            if slot + 1 < len {
+                self.pivots[slot] = item.last;
+            }
+            if let Some(value) = item.value {
+                self.slots[slot].write(value);
+                self.head.occupied |= 1 << slot;
+            }
+        }
+        self.head.len = len as u8;
+        self.head.witness.wrote();
+    }
+
+    pub(crate) fn set_fresh(&mut self, fresh: bool) {
+        self.head.fresh = fresh;
+    }
+
+    /// Replaces the slots with `items`, dropping the values still held.
+    pub(crate) fn rewrite(&mut self, items: impl IntoIterator<Item = Item<T>, IntoIter: ExactSizeIterator>) {
+        self.drop_values();
+        self.fill(items.into_iter());
+    }
+
+    /// Drops the values and marks every slot unused, ready to be filled again.
+    pub(crate) fn empty_out(&mut self) {
+        self.drop_values();
+        self.head.len = 0;
+    }
+}
+
+impl<T> Drop for Leaf<T> {
+    fn drop(&mut self) {
+        self.drop_values();
+    }
+}
+
+impl<T> Branch<T> {
+    /// A branch with no children yet.
+    pub(crate) fn new(fresh: bool) -> Self {
+        Self {
+            head: Header::new(Kind::Branch, fresh),
+            pivots: [u64::MAX; BRANCH_SLOTS - 1],
+            gaps: [0; BRANCH_SLOTS],
+            children: [None; BRANCH_SLOTS],
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.head.len)
+    }
+
+    /// The child whose range holds `index` (which must lie in the branch's range).
+    #[inline(always)]
+    pub(crate) fn slot_of(&self, index: u64) -> usize {
+        count_below(&self.pivots, index)
+    }
+
+    pub(crate) fn first_of(&self, slot: usize, min: u64) -> u64 {
+        if slot == 0 {
+            min
+        } else {
+            self.pivots[slot - 1] + 1
+        }
+    }
+
+    pub(crate) fn last_of(&self, slot: usize, max: u64) -> u64 {
+        if slot + 1 < self.len() {
+            self.pivots[slot]
+        } else {
+            max
+        }
+    }
+
+    pub(crate) fn pivots(&self) -> &[u64; BRANCH_SLOTS - 1] {
+        &self.pivots
+    }
+
+    #[inline(always)]
+    pub(crate) fn child(&self, slot: usize) -> NodePtr<T> {
+        self.children[slot].expect("slot in use")
+    }
+
+    pub(crate) fn children(&self) -> impl Iterator<Item = NodePtr<T>> + '_ {
+        self.children[..self.len()].iter().map(|child| child.expect("slot in use"))
+    }
+
+    pub(crate) fn gaps(&self) -> &[u64; BRANCH_SLOTS] {
+        &self.gaps
+    }
+
+    pub(crate) fn gap(&self, slot: usize) -> u64 {
+        self.gaps[slot]
+    }
+
+    pub(crate) fn set_gap(&mut self, slot: usize, gap: u64) {
+        self.gaps[slot] = gap;
+        self.head.witness.wrote();
+    }
+
+    pub(crate) fn largest_gap(&self) -> u64 {
+        self.gaps.iter().copied().max().unwrap_or(0)
+    }
+
+    /// The children as items for a rebuild, with the child ranges' last indexes.
+    pub(crate) fn child_item(&self, slot: usize, max: u64) -> Child<T> {
+        Child { last: self.last_of(slot, max), gap: self.gaps[slot], node: self.child(slot) }
+    }
+
+    /// Replaces the children with `items` (at most 10; the last ends at the branch's max).
+    pub(crate) fn fill(&mut self, items: &[Child<T>]) {
+        debug_assert!((1..=BRANCH_SLOTS).contains(&items.len()));
+        self.pivots = [u64::MAX; BRANCH_SLOTS - 1];
+        self.gaps = [0; BRANCH_SLOTS];
+        self.children = [None; BRANCH_SLOTS];
+        for (slot, item) in items.iter().enumerate() {
+            if slot + 1 < items.len() {
+                self.pivots[slot] = item.last;
+            }
+            self.gaps[slot] = item.gap;
+            self.children[slot] = Some(item.node);
+        }
+        self.head.len = items.len() as u8;
+        self.head.witness.wrote();
+    }
+
+    pub(crate) fn set_fresh(&mut self, fresh: bool) {
+        self.head.fresh = fresh;
+    }
+
+    /// Forgets the children (without freeing them), ready to be filled again.
+    pub(crate) fn empty_out(&mut self) {
+        self.children = [None; BRANCH_SLOTS];
+        self.head.len = 0;
+    }
+}
+
+/// Frees one node, not its children. A leaf's remaining values are dropped with it.
+///
+/// # Safety
+/// No reader or other owner can reach the node any more, and it was allocated as a `Box`.
+pub(crate) unsafe fn free_node<T>(node: NodePtr<T>) {
+    // SAFETY: the caller hands over the only remaining reference to a boxed node.
+    unsafe {
+        match node.kind() {
+            Kind::Leaf => drop(Box::from_raw(node.as_raw().cast::<Leaf<T>>())),
+            Kind::Branch => drop(Box::from_raw(node.as_raw().cast::<Branch<T>>())),
+        }
+    }
+}
+
+/// Frees a node and everything below it.
+///
+/// # Safety
+/// As for [`free_node`], for every node of the subtree.
+pub(crate) unsafe fn free_subtree<T>(node: NodePtr<T>) {
+    // SAFETY: the caller owns the whole subtree; children are freed before their parent.
+    unsafe {
+        if let NodeRef::Branch(branch) = node.get() {
+            for child in branch.children() {
+                free_subtree(child);
+            }
+        }
+        free_node(node);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_are_256_bytes_for_pointer_sized_values() {
+        assert_eq!(core::mem::size_of::<Leaf<Box<u64>>>(), 256);
+        assert!(core::mem::size_of::<Branch<Box<u64>>>() <= 256);
+    }
+
+    #[test]
+    fn leaf_slot_search_counts_pivots_below() {
+        let mut leaf = Leaf::<u32>::new(false);
+        leaf.fill(
+            [Item { last: 9, value: Some(1) }, Item { last: 19, value: None }, Item { last: 99, value: Some(3) }]
+                .into_iter(),
+        );
+        assert_eq!(leaf.slot_of(0), 0);
+        assert_eq!(leaf.slot_of(9), 0);
+        assert_eq!(leaf.slot_of(10), 1);
+        assert_eq!(leaf.slot_of(20), 2);
+        assert_eq!(leaf.slot_of(u64::MAX), 2);
+        assert_eq!(leaf.value(1), None);
+        assert_eq!(leaf.value(2), Some(&3));
+        assert_eq!(leaf.largest_gap(0, 99), 10);
+    }
+}

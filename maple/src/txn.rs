@@ -1,0 +1,162 @@
+//! Write transactions: private changes, published together by one atomic store.
+
+use core::ops::Deref;
+
+use crate::node::{NodePtr, NodeRef};
+use crate::pool::Pool;
+use crate::reclaim::{Batch, Retired};
+use crate::sync::{MutexGuard, PUBLISH};
+use crate::tree::Writer;
+use crate::write::Editor;
+use crate::{Error, Range, Tree, View};
+
+/// A write transaction on a [`Tree`], holding the writer lock.
+///
+/// Each change copies the nodes it touches (the first time; later changes to the same nodes
+/// work in place) and is visible through the transaction, which dereferences to [`View`].
+/// Readers see none of it until [`commit`](Transaction::commit), and then all of it at once.
+/// A change that fails (bad range, occupied, allocation failure) leaves the transaction as it
+/// was before that change; dropping the transaction without committing discards everything.
+///
+/// ```
+/// let tree = maple::Tree::new();
+/// let mut txn = tree.transaction();
+/// txn.store(0, 9, 'a').unwrap();
+/// txn.store(10, 19, 'b').unwrap();
+/// txn.erase(5).unwrap();
+/// txn.commit();
+/// let snap = tree.snapshot();
+/// assert_eq!((snap.get(5), snap.get(15)), (None, Some(&'b')));
+/// ```
+pub struct Transaction<'t, T: Clone + Send + Sync + 'static> {
+    tree: &'t Tree<T>,
+    writer: MutexGuard<'t, Writer<T>>,
+    view: View<'t, T>,
+    /// Published nodes the transaction has replaced.
+    garbage: Vec<Retired<T>>,
+}
+
+impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
+    pub(crate) fn new(tree: &'t Tree<T>, writer: MutexGuard<'t, Writer<T>>) -> Self {
+        // The writer lock is held: no commit can change the root under us.
+        let root = tree.root.load(crate::sync::Ordering::Relaxed);
+        // SAFETY: published nodes are only retired by a commit, which needs the lock we hold.
+        let view = unsafe { View::new(NodePtr::from_raw(root)) };
+        Transaction { tree, writer, view, garbage: Vec::new() }
+    }
+
+    fn edit<R>(&mut self, edit: impl FnOnce(&mut Editor<'_, T>) -> R) -> R {
+        let mut root = self.view.root();
+        let result = edit(&mut Editor { root: &mut root, pool: &mut self.writer.pool, garbage: &mut self.garbage, exclusive: false });
+        // SAFETY: the editor leaves a root whose nodes are fresh (ours) or published (kept
+        // alive by the lock).
+        unsafe { self.view.set_root(root) };
+        result
+    }
+
+    /// Stores `value` over `[first, last]`, overwriting and trimming whatever was there.
+    ///
+    /// ```
+    /// let tree = maple::Tree::new();
+    /// let mut txn = tree.transaction();
+    /// txn.store(0, 9, 1).unwrap();
+    /// assert_eq!(txn.store(9, 0, 2), Err(maple::Error::InvalidRange { first: 9, last: 0 }));
+    /// ```
+    pub fn store(&mut self, first: u64, last: u64, value: T) -> Result<(), Error> {
+        self.edit(|editor| editor.store(first, last, Some(value)))
+    }
+
+    /// Stores `value` over `[first, last]` if no part of it holds a value.
+    ///
+    /// ```
+    /// let tree = maple::Tree::new();
+    /// let mut txn = tree.transaction();
+    /// txn.insert(0, 9, 1).unwrap();
+    /// assert!(txn.insert(9, 12, 2).is_err());
+    /// ```
+    pub fn insert(&mut self, first: u64, last: u64, value: T) -> Result<(), Error> {
+        self.edit(|editor| editor.insert(first, last, value))
+    }
+
+    /// Empties the whole range holding `index`; returns that range, or `None` if it was empty.
+    ///
+    /// ```
+    /// let tree = maple::Tree::new();
+    /// let mut txn = tree.transaction();
+    /// txn.store(4, 8, ()).unwrap();
+    /// assert_eq!(txn.erase(5).unwrap(), maple::Range::new(4, 8));
+    /// assert_eq!(txn.erase(5).unwrap(), None);
+    /// ```
+    pub fn erase(&mut self, index: u64) -> Result<Option<Range>, Error> {
+        self.edit(|editor| editor.erase(index))
+    }
+
+    /// Empties `[first, last]`, trimming values that reach into it.
+    ///
+    /// ```
+    /// let tree = maple::Tree::new();
+    /// let mut txn = tree.transaction();
+    /// txn.store(0, 99, 'a').unwrap();
+    /// txn.clear(10, 89).unwrap();
+    /// assert_eq!(txn.iter().count(), 2);
+    /// ```
+    pub fn clear(&mut self, first: u64, last: u64) -> Result<(), Error> {
+        self.edit(|editor| editor.store(first, last, None))
+    }
+
+    /// Publishes every change at once, with one `Release` store of the new root, and hands
+    /// the nodes it replaced to the epoch collector in one batch.
+    ///
+    /// ```
+    /// let tree = maple::Tree::new();
+    /// let mut txn = tree.transaction();
+    /// txn.store(0, 0, 'z').unwrap();
+    /// txn.commit();
+    /// assert_eq!(tree.snapshot().get(0), Some(&'z'));
+    /// ```
+    pub fn commit(mut self) {
+        let root = self.view.root();
+        if let Some(root) = root {
+            // SAFETY: the fresh nodes are ours until the store below publishes them.
+            unsafe { root.seal() };
+        }
+        self.tree.root.store(root.map_or(core::ptr::null_mut(), NodePtr::as_raw), PUBLISH);
+        let batch = Batch(core::mem::take(&mut self.garbage));
+        let writer = &mut *self.writer;
+        self.tree.reclaimer().retire(batch, &mut writer.graveyard);
+    }
+}
+
+impl<'t, T: Clone + Send + Sync + 'static> Deref for Transaction<'t, T> {
+    type Target = View<'t, T>;
+
+    fn deref(&self) -> &View<'t, T> {
+        &self.view
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Drop for Transaction<'_, T> {
+    /// Discards uncommitted changes: frees the nodes only this transaction could see. After
+    /// a commit no node is fresh any more, and this does nothing.
+    fn drop(&mut self) {
+        if let Some(root) = self.view.root() {
+            discard_fresh(&mut self.writer.pool, root);
+        }
+    }
+}
+
+/// Recycles `node` and every node below it that is still private to the transaction.
+fn discard_fresh<T>(pool: &mut Pool<T>, node: NodePtr<T>) {
+    if !node.is_fresh() {
+        return;
+    }
+    // SAFETY: fresh nodes are reachable only from the transaction; children go first.
+    unsafe {
+        if let NodeRef::Branch(branch) = node.get() {
+            for child in branch.children() {
+                discard_fresh(pool, child);
+            }
+        }
+        pool.recycle(node);
+    }
+}

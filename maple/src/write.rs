@@ -1,0 +1,527 @@
+//! The write engine: one `store` of a value (or of emptiness) over a range, on the writer's
+//! working copy of the tree.
+//!
+//! Every write has the same shape:
+//!
+//! 1. Reserve the most nodes it could need (so nothing can fail after the first change).
+//! 2. Walk two paths, to the leaf holding `first` and to the leaf holding `last`.
+//! 3. Gather the leaf level: the left leaf's slots before `first`, the new range, the right
+//!    leaf's slots after `last`, with adjacent empty ranges merged.
+//! 4. Fast path: when both ends are in one leaf the writer may change in place and the result
+//!    fits it, rewrite that leaf and fix the gap values above it. Done.
+//! 5. Otherwise rebuild level by level, bottom up: cut the gathered slots into one to three
+//!    new nodes, then gather the parent level (the left parent's children before the path,
+//!    the new nodes, the right parent's children after it) and cut again, up to a new root.
+//!    A level that would be under-full pulls in its neighbour; a leaf level that would end
+//!    in an empty range pulls in the next leaf, which starts with the rest of that range.
+//! 6. Bury what the new tree no longer reaches: nodes on the old paths, neighbours pulled
+//!    in, and whole subtrees inside `[first, last]`. Nodes only this writer could see are
+//!    recycled at once; published ones are retired, to be freed after the readers move on.
+//!
+//! The kernel classifies writes (exact fit, node store, split, rebalance, spanning store);
+//! here those are all the one rebuild, which keeps a single code path to prove correct.
+
+use arrayvec::ArrayVec;
+
+use crate::node::{Child, Item, NodePtr, NodeRef, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS, MAX_HEIGHT};
+use crate::pool::Pool;
+use crate::reclaim::Retired;
+use crate::{Error, Range, View};
+
+/// One node on a path from the root, the range it covers, and the slot the path takes.
+struct Step<T> {
+    node: NodePtr<T>,
+    min: u64,
+    max: u64,
+    slot: usize,
+}
+
+impl<T> Clone for Step<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Step<T> {}
+
+type Path<T> = ArrayVec<Step<T>, MAX_HEIGHT>;
+/// Leaf slots gathered for a rebuild: at most 16 before, 1 new, 16 after.
+type Items<T> = ArrayVec<Item<T>, { 3 * LEAF_SLOTS }>;
+/// Children gathered for a rebuild: at most 9 before, 3 new, 9 after, or a neighbour's 10.
+type Children<T> = ArrayVec<Child<T>, { 3 * BRANCH_SLOTS + 2 }>;
+
+/// Which neighbour a level pulls in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Left,
+    Right,
+}
+
+/// The writer's handle on a working tree.
+pub(crate) struct Editor<'e, T> {
+    /// The working root (`None`: the whole index space is one empty range).
+    pub(crate) root: &'e mut Option<NodePtr<T>>,
+    pub(crate) pool: &'e mut Pool<T>,
+    /// Published nodes this write replaced, to free once readers are done with them.
+    pub(crate) garbage: &'e mut Vec<Retired<T>>,
+    /// The writer holds the tree exclusively: no reader exists, every node may change in place.
+    pub(crate) exclusive: bool,
+}
+
+impl<T: Clone> Editor<'_, T> {
+    /// Stores `value` over `[first, last]` (`None` empties it), trimming what was there.
+    pub(crate) fn store(&mut self, first: u64, last: u64, value: Option<T>) -> Result<(), Error> {
+        if first > last {
+            return Err(Error::InvalidRange { first, last });
+        }
+        let height = self.height();
+        let (leaves, branches) = if height == 0 { (1, 0) } else { (3, 3 * (height - 1) + 1) };
+        self.pool.reserve(leaves, branches)?;
+        match *self.root {
+            None => self.plant(first, last, value),
+            Some(root) => self.store_in(root, first, last, value),
+        }
+        Ok(())
+    }
+
+    /// Stores `value` over `[first, last]`, failing with `Occupied` if anything is there.
+    pub(crate) fn insert(&mut self, first: u64, last: u64, value: T) -> Result<(), Error> {
+        if first > last {
+            return Err(Error::InvalidRange { first, last });
+        }
+        if let Some((range, _)) = self.view().find(first, last) {
+            return Err(Error::Occupied(range));
+        }
+        self.store(first, last, Some(value))
+    }
+
+    /// Empties the whole range holding `index`; returns it, or `None` if it was empty.
+    pub(crate) fn erase(&mut self, index: u64) -> Result<Option<Range>, Error> {
+        let view = self.view();
+        let entry = view.load(index);
+        let (range, empty) = (entry.range, entry.value.is_none());
+        if empty {
+            return Ok(None);
+        }
+        self.store(range.first, range.last, None)?;
+        Ok(Some(range))
+    }
+
+    fn view(&self) -> View<'_, T> {
+        // SAFETY: the writer's nodes cannot change or go away while `self` is borrowed.
+        unsafe { View::new(*self.root) }
+    }
+
+    fn private(&self, node: NodePtr<T>) -> bool {
+        self.exclusive || node.is_fresh()
+    }
+
+    fn fresh(&self) -> bool {
+        !self.exclusive
+    }
+
+    fn height(&self) -> usize {
+        let mut height = 0;
+        let mut next = *self.root;
+        while let Some(node) = next {
+            height += 1;
+            // SAFETY: the writer's nodes are alive.
+            next = match unsafe { node.get() } {
+                NodeRef::Branch(branch) => Some(branch.child(0)),
+                NodeRef::Leaf(_) => None,
+            };
+        }
+        height
+    }
+
+    /// The first store into a tree without nodes.
+    fn plant(&mut self, first: u64, last: u64, value: Option<T>) {
+        if value.is_none() {
+            return;
+        }
+        let mut items = Items::new();
+        if first > 0 {
+            items.push(Item { last: first - 1, value: None });
+        }
+        items.push(Item { last, value });
+        if last < u64::MAX {
+            items.push(Item { last: u64::MAX, value: None });
+        }
+        let leaf = self.pool.take_leaf(self.fresh());
+        // SAFETY: just taken from the pool, reachable from nowhere else.
+        unsafe { leaf.leaf_mut() }.fill(items.into_iter());
+        *self.root = Some(leaf);
+    }
+
+    fn store_in(&mut self, root: NodePtr<T>, first: u64, last: u64, value: Option<T>) {
+        let mut left = descend(root, first);
+        let mut right = descend(root, last);
+        let leaf_level = left.len() - 1;
+        let items = self.gather_leaf(left[leaf_level], right[leaf_level], first, last, value);
+        if !self.rewrite_in_place(&left, &right, &items) {
+            self.rebuild(root, &mut left, &mut right, items, Range { first, last });
+        } else {
+            let leaf = left[leaf_level].node;
+            // SAFETY: `rewrite_in_place` checked the writer may change this leaf.
+            unsafe { leaf.leaf_mut() }.rewrite(items);
+            self.refresh_gaps(&left);
+        }
+    }
+
+    /// The leaf level of a write: slots before `first`, the new range, slots after `last`.
+    fn gather_leaf(&mut self, left: Step<T>, right: Step<T>, first: u64, last: u64, value: Option<T>) -> Items<T> {
+        let mut items = Items::new();
+        for slot in 0..left.slot {
+            let end = leaf(left.node).last_of(slot, left.max);
+            push_item(&mut items, Item { last: end, value: self.take_value(left.node, slot) });
+        }
+        let same_slot = left.node == right.node && left.slot == right.slot;
+        let left_piece = (leaf(left.node).first_of(left.slot, left.min) < first).then(|| self.take_value(left.node, left.slot));
+        let right_end = leaf(right.node).last_of(right.slot, right.max);
+        let right_piece = (right_end > last).then(|| match &left_piece {
+            Some(shared) if same_slot => shared.clone(),
+            _ => self.take_value(right.node, right.slot),
+        });
+        if let Some(value) = left_piece {
+            push_item(&mut items, Item { last: first - 1, value });
+        }
+        push_item(&mut items, Item { last, value });
+        if let Some(value) = right_piece {
+            push_item(&mut items, Item { last: right_end, value });
+        }
+        for slot in right.slot + 1..leaf(right.node).len() {
+            let end = leaf(right.node).last_of(slot, right.max);
+            push_item(&mut items, Item { last: end, value: self.take_value(right.node, slot) });
+        }
+        items
+    }
+
+    /// The value of a leaf slot for a new node: moved out of a private leaf, cloned from a
+    /// published one (whose readers still need it).
+    fn take_value(&mut self, node: NodePtr<T>, slot: usize) -> Option<T> {
+        if self.private(node) {
+            // SAFETY: a private node is the writer's alone.
+            unsafe { node.leaf_mut() }.take(slot)
+        } else {
+            leaf(node).value(slot).cloned()
+        }
+    }
+
+    /// Whether the gathered slots can simply replace the one leaf they came from.
+    fn rewrite_in_place(&self, left: &Path<T>, right: &Path<T>, items: &Items<T>) -> bool {
+        let step = left[left.len() - 1];
+        let is_root = left.len() == 1;
+        let fewest = if is_root { 1 } else { LEAF_MIN };
+        let ends_well = items.last().is_some_and(|item| item.value.is_some()) || step.max == u64::MAX;
+        let all_empty = items.len() == 1 && items[0].value.is_none();
+        step.node == right[right.len() - 1].node
+            && self.private(step.node)
+            && (fewest..=LEAF_SLOTS).contains(&items.len())
+            && ends_well
+            && !all_empty
+    }
+
+    /// After a leaf changed in place: recompute the largest gap up the path while it changes.
+    fn refresh_gaps(&mut self, path: &Path<T>) {
+        let step = path[path.len() - 1];
+        let mut gap = leaf(step.node).largest_gap(step.min, step.max);
+        for parent in path[..path.len() - 1].iter().rev() {
+            debug_assert!(self.private(parent.node), "a private node's ancestors are private");
+            // SAFETY: ancestors of a private node are private (paths are copied whole).
+            let branch = unsafe { parent.node.branch_mut() };
+            if branch.gap(parent.slot) == gap {
+                return;
+            }
+            branch.set_gap(parent.slot, gap);
+            gap = branch.largest_gap();
+        }
+    }
+
+    /// Steps 5 and 6 of the module description.
+    fn rebuild(&mut self, old_root: NodePtr<T>, left: &mut Path<T>, right: &mut Path<T>, mut items: Items<T>, changed: Range) {
+        let mut consumed: Vec<NodePtr<T>> = left.iter().chain(right.iter()).map(|step| step.node).collect();
+        let leaf_level = left.len() - 1;
+        let ends_empty = items.last().is_some_and(|item| item.value.is_none());
+        if ends_empty && right[leaf_level].max < u64::MAX {
+            let next = pull(right, leaf_level, Side::Right, &mut consumed).expect("a leaf below u64::MAX has a successor");
+            self.append_leaf(&mut items, next);
+        }
+        if items.len() < LEAF_MIN {
+            if let Some(next) = pull(right, leaf_level, Side::Right, &mut consumed) {
+                self.append_leaf(&mut items, next);
+            } else if let Some(prev) = pull(left, leaf_level, Side::Left, &mut consumed) {
+                items = self.prepend_leaf(items, prev);
+            }
+        }
+        let mut built = self.build_leaves(items, left[leaf_level].min);
+        for level in (0..leaf_level).rev() {
+            let kids = self.gather_branch(left, right, level, built, &mut consumed);
+            built = self.build_branches(kids);
+        }
+        while built.len() > 1 {
+            built = self.build_branches(built);
+        }
+        *self.root = self.collapse(built[0].node);
+        self.bury(old_root, Range::ALL, changed, &consumed);
+    }
+
+    fn append_leaf(&mut self, items: &mut Items<T>, next: Step<T>) {
+        for slot in 0..leaf(next.node).len() {
+            let end = leaf(next.node).last_of(slot, next.max);
+            push_item(items, Item { last: end, value: self.take_value(next.node, slot) });
+        }
+    }
+
+    fn prepend_leaf(&mut self, items: Items<T>, prev: Step<T>) -> Items<T> {
+        let mut joined = Items::new();
+        self.append_leaf(&mut joined, prev);
+        for item in items {
+            push_item(&mut joined, item);
+        }
+        joined
+    }
+
+    /// A branch level of a rebuild: children before the path, the new nodes, children after.
+    fn gather_branch(&mut self, left: &mut Path<T>, right: &mut Path<T>, level: usize, built: Children<T>, consumed: &mut Vec<NodePtr<T>>) -> Children<T> {
+        let (l, r) = (left[level], right[level]);
+        let mut kids: Children<T> = (0..l.slot).map(|slot| branch(l.node).child_item(slot, l.max)).collect();
+        kids.extend(built);
+        kids.extend((r.slot + 1..branch(r.node).len()).map(|slot| branch(r.node).child_item(slot, r.max)));
+        if level > 0 && kids.len() < BRANCH_MIN {
+            if let Some(next) = pull(right, level, Side::Right, consumed) {
+                kids.extend((0..branch(next.node).len()).map(|slot| branch(next.node).child_item(slot, next.max)));
+            } else if let Some(prev) = pull(left, level, Side::Left, consumed) {
+                let mut joined: Children<T> = (0..branch(prev.node).len()).map(|slot| branch(prev.node).child_item(slot, prev.max)).collect();
+                joined.extend(kids);
+                kids = joined;
+            }
+        }
+        kids
+    }
+
+    /// Cuts gathered slots (starting at index `min`) into new leaves.
+    fn build_leaves(&mut self, mut items: Items<T>, min: u64) -> Children<T> {
+        let mut built = Children::new();
+        let mut first = min;
+        while !items.is_empty() {
+            let n = items.len();
+            let end = chunk_end(n, LEAF_SLOTS, LEAF_MIN, |i| i + 1 == n || items[i].value.is_some());
+            let last = items[end - 1].last;
+            let node = self.pool.take_leaf(self.fresh());
+            // SAFETY: just taken from the pool, reachable from nowhere else.
+            let new = unsafe { node.leaf_mut() };
+            new.fill(items.drain(..end));
+            built.push(Child { last, gap: new.largest_gap(first, last), node });
+            first = last.wrapping_add(1);
+        }
+        built
+    }
+
+    /// Cuts gathered children into new branches.
+    fn build_branches(&mut self, mut kids: Children<T>) -> Children<T> {
+        let mut built = Children::new();
+        while !kids.is_empty() {
+            let end = chunk_end(kids.len(), BRANCH_SLOTS, BRANCH_MIN, |_| true);
+            let node = self.pool.take_branch(self.fresh());
+            // SAFETY: just taken from the pool, reachable from nowhere else.
+            let new = unsafe { node.branch_mut() };
+            new.fill(&kids[..end]);
+            built.push(Child { last: kids[end - 1].last, gap: new.largest_gap(), node });
+            kids.drain(..end);
+        }
+        built
+    }
+
+    /// The root a rebuild ends with: a branch with one child gives way to the child, and a
+    /// leaf that is one empty range gives way to no nodes at all.
+    fn collapse(&mut self, mut root: NodePtr<T>) -> Option<NodePtr<T>> {
+        loop {
+            // SAFETY: `root` is a node this rebuild made, or one it kept.
+            match unsafe { root.get() } {
+                NodeRef::Branch(top) if top.len() == 1 => {
+                    let child = top.child(0);
+                    // SAFETY: a one-child root is always new, so private to the writer.
+                    unsafe { self.pool.recycle(root) };
+                    root = child;
+                }
+                NodeRef::Leaf(top) if top.len() == 1 && top.value(0).is_none() => {
+                    // SAFETY: as above: a one-slot empty leaf is never published.
+                    unsafe { self.pool.recycle(root) };
+                    return None;
+                }
+                _ => return Some(root),
+            }
+        }
+    }
+
+    /// Step 6: frees what a rebuild replaced. `node` (covering `bounds`) is dead: it was on a
+    /// path or pulled in. Its children are dead too when they were (`consumed`) or when they
+    /// lie inside `changed`; the others were kept by the new tree.
+    fn bury(&mut self, node: NodePtr<T>, bounds: Range, changed: Range, consumed: &[NodePtr<T>]) {
+        // SAFETY: the old tree's nodes are alive until this write retires them.
+        if let NodeRef::Branch(old) = unsafe { node.get() } {
+            for slot in 0..old.len() {
+                let child = old.child(slot);
+                let span = Range { first: old.first_of(slot, bounds.first), last: old.last_of(slot, bounds.last) };
+                if consumed.contains(&child) {
+                    self.bury(child, span, changed, consumed);
+                } else if changed.first <= span.first && span.last <= changed.last {
+                    self.retire_subtree(child);
+                }
+            }
+        }
+        self.retire_node(node);
+    }
+
+    fn retire_node(&mut self, node: NodePtr<T>) {
+        if self.private(node) {
+            // SAFETY: private and no longer reachable from the working tree.
+            unsafe { self.pool.recycle(node) };
+        } else {
+            self.garbage.push(Retired::Node(node));
+        }
+    }
+
+    fn retire_subtree(&mut self, node: NodePtr<T>) {
+        if !self.private(node) {
+            // A published node has only published nodes below it.
+            self.garbage.push(Retired::Subtree(node));
+            return;
+        }
+        // SAFETY: the writer's nodes are alive; children go before their parent.
+        if let NodeRef::Branch(old) = unsafe { node.get() } {
+            for child in old.children() {
+                self.retire_subtree(child);
+            }
+        }
+        self.retire_node(node);
+    }
+}
+
+/// Appends a slot, merging it into the one before when both are empty.
+fn push_item<T>(items: &mut Items<T>, item: Item<T>) {
+    if let Some(tail) = items.last_mut() {
+        if tail.value.is_none() && item.value.is_none() {
+            tail.last = item.last;
+            return;
+        }
+    }
+    items.push(item);
+}
+
+/// Where the next node ends when `n` items remain to be cut into nodes of at most `cap`:
+/// full nodes while plenty remains, then the rest split evenly over the last two so neither
+/// has fewer than `min`. A node never ends after an item that `can_end` refuses (a leaf must
+/// not end in an empty range); the cut then moves one item left.
+pub(crate) fn chunk_end(n: usize, cap: usize, min: usize, can_end: impl Fn(usize) -> bool) -> usize {
+    if n <= cap {
+        return n;
+    }
+    let mut end = if n < cap + min { n.div_ceil(2) } else { cap };
+    if !can_end(end - 1) {
+        end -= 1;
+    }
+    end
+}
+
+/// The path from `root` to the leaf slot holding `index`.
+fn descend<T>(root: NodePtr<T>, index: u64) -> Path<T> {
+    let mut path = Path::new();
+    let (mut node, mut min, mut max) = (root, 0, u64::MAX);
+    loop {
+        // SAFETY: the writer's nodes are alive.
+        match unsafe { node.get() } {
+            NodeRef::Leaf(found) => {
+                path.push(Step { node, min, max, slot: found.slot_of(index) });
+                return path;
+            }
+            NodeRef::Branch(found) => {
+                let slot = found.slot_of(index);
+                path.push(Step { node, min, max, slot });
+                (min, max, node) = (found.first_of(slot, min), found.last_of(slot, max), found.child(slot));
+            }
+        }
+    }
+}
+
+/// Moves one end of a rebuild's run at `level` to the neighbouring node on `side`, walking
+/// up to the nearest ancestor with a sibling that way and back down along the near edge.
+/// Returns the neighbour, whose slots all join the run; `None` at the edge of the tree.
+fn pull<T>(path: &mut Path<T>, level: usize, side: Side, consumed: &mut Vec<NodePtr<T>>) -> Option<Step<T>> {
+    let pivot = (0..level).rev().find(|&k| match side {
+        Side::Right => path[k].slot + 1 < branch(path[k].node).len(),
+        Side::Left => path[k].slot > 0,
+    })?;
+    match side {
+        Side::Right => path[pivot].slot += 1,
+        Side::Left => path[pivot].slot -= 1,
+    }
+    for depth in pivot + 1..=level {
+        let parent = path[depth - 1];
+        let above = branch(parent.node);
+        let node = above.child(parent.slot);
+        let len = node_len(node);
+        // Above `level` the path enters the neighbour along its near edge; at `level` the
+        // slot is set so that nothing of the neighbour is left outside the run.
+        let slot = match (side, depth == level) {
+            (Side::Right, false) | (Side::Left, true) => 0,
+            (Side::Right, true) | (Side::Left, false) => len - 1,
+        };
+        path[depth] = Step { node, min: above.first_of(parent.slot, parent.min), max: above.last_of(parent.slot, parent.max), slot };
+        consumed.push(node);
+    }
+    Some(path[level])
+}
+
+fn node_len<T>(node: NodePtr<T>) -> usize {
+    // SAFETY: the writer's nodes are alive.
+    match unsafe { node.get() } {
+        NodeRef::Leaf(found) => found.len(),
+        NodeRef::Branch(found) => found.len(),
+    }
+}
+
+fn leaf<'a, T>(node: NodePtr<T>) -> &'a crate::node::Leaf<T> {
+    // SAFETY: the writer's nodes are alive for the whole write.
+    match unsafe { node.get() } {
+        NodeRef::Leaf(found) => found,
+        NodeRef::Branch(_) => unreachable!("the path's last node is a leaf"),
+    }
+}
+
+fn branch<'a, T>(node: NodePtr<T>) -> &'a crate::node::Branch<T> {
+    // SAFETY: the writer's nodes are alive for the whole write.
+    match unsafe { node.get() } {
+        NodeRef::Branch(found) => found,
+        NodeRef::Leaf(_) => unreachable!("only the path's last node is a leaf"),
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::chunk_end;
+
+    fn cuts(n: usize, cap: usize, min: usize) -> Vec<usize> {
+        let (mut left, mut sizes) = (n, Vec::new());
+        while left > 0 {
+            let end = chunk_end(left, cap, min, |_| true);
+            sizes.push(end);
+            left -= end;
+        }
+        sizes
+    }
+
+    #[test]
+    fn chunks_fill_nodes_and_even_out_the_last_two() {
+        assert_eq!(cuts(16, 16, 6), [16]);
+        assert_eq!(cuts(17, 16, 6), [9, 8]);
+        assert_eq!(cuts(33, 16, 6), [16, 9, 8]);
+        assert_eq!(cuts(21, 10, 4), [10, 6, 5]);
+        assert_eq!(cuts(40, 10, 4), [10, 10, 10, 10]);
+    }
+
+    #[test]
+    fn a_chunk_never_ends_where_it_may_not() {
+        // Item 15 may not end a node: the first leaf takes 15 items.
+        assert_eq!(chunk_end(40, 16, 6, |i| i != 15), 15);
+    }
+}

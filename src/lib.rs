@@ -1,0 +1,10 @@
+//! maple-mm: an address-space engine that manages virtual memory the way Linux does.
+//!
+//! The crates, re-exported here:
+//! - [`maple`]: the range tree with lock-free snapshot reads;
+//! - [`vma`]: virtual memory areas and the merge engine;
+//! - [`mm`]: the address space.
+
+pub use maple;
+pub use mm;
+pub use vma;
