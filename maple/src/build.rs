@@ -106,9 +106,8 @@ fn build_leaves<T>(pool: &mut Pool<T>, mut items: Vec<Item<T>>) -> Result<Vec<Ch
         let node = pool.take_leaf(false);
         // SAFETY: just taken from the pool, reachable from nowhere else.
         let leaf = unsafe { node.leaf_mut() };
+        let last = pending[end - 1].last;
         leaf.fill(pending.drain(..end));
-        let last = leaf.last_of(end - 1, u64::MAX);
-        let last = if end == n { u64::MAX } else { last };
         built.push(Child { last, gap: leaf.largest_gap(first, last), node });
         first = last.wrapping_add(1);
         taken += end;
