@@ -59,12 +59,16 @@ pub(crate) struct Leaf<T> {
 }
 
 /// A branch: 9 pivots, 10 children and, per child, the largest empty run below it.
+///
+/// The children follow the pivots, so a lookup reads the header, the pivots and the child
+/// pointer from the first two or three cache lines; the gaps, read only by gap searches and
+/// writers, come last.
 #[repr(C)]
 pub(crate) struct Branch<T> {
     head: Header,
     pivots: [u64; BRANCH_SLOTS - 1],
-    gaps: [u64; BRANCH_SLOTS],
     children: [Option<NodePtr<T>>; BRANCH_SLOTS],
+    gaps: [u64; BRANCH_SLOTS],
 }
 
 /// A pointer to a leaf or a branch of a tree of `T`.

@@ -242,14 +242,17 @@ impl<T: Clone> Editor<'_, T> {
         let leaf_level = left.len() - 1;
         let ends_empty = items.last().is_some_and(|item| item.value.is_none());
         if ends_empty && right[leaf_level].max < u64::MAX {
-            let next = pull(right, leaf_level, Side::Right, &mut consumed).expect("a leaf below u64::MAX has a successor");
+            let next = pull(right, leaf_level, Side::Right, &mut consumed, |_| true).expect("a leaf below u64::MAX has a successor");
             self.append_leaf(&mut items, next);
         }
-        if items.len() < LEAF_MIN {
-            if let Some(next) = pull(right, leaf_level, Side::Right, &mut consumed) {
-                self.append_leaf(&mut items, next);
-            } else if let Some(prev) = pull(left, leaf_level, Side::Left, &mut consumed) {
+        let (fewest, most) = (LEAF_MIN, LEAF_SLOTS);
+        let count = items.len();
+        let wanted = |len: usize| count < fewest || count + len <= 2 * most - 2;
+        if count < fewest || count > most {
+            if let Some(prev) = pull(left, leaf_level, Side::Left, &mut consumed, wanted) {
                 items = self.prepend_leaf(items, prev);
+            } else if let Some(next) = pull(right, leaf_level, Side::Right, &mut consumed, wanted) {
+                self.append_leaf(&mut items, next);
             }
         }
         let mut built = self.build_leaves(items, left[leaf_level].min);
@@ -286,13 +289,16 @@ impl<T: Clone> Editor<'_, T> {
         let mut kids: Children<T> = (0..l.slot).map(|slot| branch(l.node).child_item(slot, l.max)).collect();
         kids.extend(built);
         kids.extend((r.slot + 1..branch(r.node).len()).map(|slot| branch(r.node).child_item(slot, r.max)));
-        if level > 0 && kids.len() < BRANCH_MIN {
-            if let Some(next) = pull(right, level, Side::Right, consumed) {
-                kids.extend((0..branch(next.node).len()).map(|slot| branch(next.node).child_item(slot, next.max)));
-            } else if let Some(prev) = pull(left, level, Side::Left, consumed) {
-                let mut joined: Children<T> = (0..branch(prev.node).len()).map(|slot| branch(prev.node).child_item(slot, prev.max)).collect();
+        let count = kids.len();
+        let wanted = |len: usize| count < BRANCH_MIN || count + len <= 2 * BRANCH_SLOTS - 2;
+        if count < BRANCH_MIN || count > BRANCH_SLOTS {
+            let all = |step: Step<T>| (0..branch(step.node).len()).map(move |slot| branch(step.node).child_item(slot, step.max));
+            if let Some(prev) = pull(left, level, Side::Left, consumed, wanted) {
+                let mut joined: Children<T> = all(prev).collect();
                 joined.extend(kids);
                 kids = joined;
+            } else if let Some(next) = pull(right, level, Side::Right, consumed, wanted) {
+                kids.extend(all(next));
             }
         }
         kids
@@ -443,20 +449,24 @@ fn descend<T>(root: NodePtr<T>, index: u64) -> Path<T> {
     }
 }
 
-/// Moves one end of a rebuild's run at `level` to the neighbouring node on `side`, walking
-/// up to the nearest ancestor with a sibling that way and back down along the near edge.
-/// Returns the neighbour, whose slots all join the run; `None` at the edge of the tree.
-fn pull<T>(path: &mut Path<T>, level: usize, side: Side, consumed: &mut Vec<NodePtr<T>>) -> Option<Step<T>> {
+/// Moves one end of a rebuild's run at `level` to the neighbouring node on `side`, if there
+/// is one and `wanted(its slot count)` agrees, walking up to the nearest ancestor with a
+/// sibling that way and back down along the near edge. Returns the neighbour, whose slots all
+/// join the run. A run pulls a neighbour in when it would be under-full (the two become one
+/// or two nodes), or when it would split and the neighbour has room (two fuller nodes
+/// instead of three: this keeps random and sequential inserts packed).
+fn pull<T>(path: &mut Path<T>, level: usize, side: Side, consumed: &mut Vec<NodePtr<T>>, wanted: impl Fn(usize) -> bool) -> Option<Step<T>> {
     let pivot = (0..level).rev().find(|&k| match side {
         Side::Right => path[k].slot + 1 < branch(path[k].node).len(),
         Side::Left => path[k].slot > 0,
     })?;
+    let mut moved = path.clone();
     match side {
-        Side::Right => path[pivot].slot += 1,
-        Side::Left => path[pivot].slot -= 1,
+        Side::Right => moved[pivot].slot += 1,
+        Side::Left => moved[pivot].slot -= 1,
     }
     for depth in pivot + 1..=level {
-        let parent = path[depth - 1];
+        let parent = moved[depth - 1];
         let above = branch(parent.node);
         let node = above.child(parent.slot);
         let len = node_len(node);
@@ -466,9 +476,13 @@ fn pull<T>(path: &mut Path<T>, level: usize, side: Side, consumed: &mut Vec<Node
             (Side::Right, false) | (Side::Left, true) => 0,
             (Side::Right, true) | (Side::Left, false) => len - 1,
         };
-        path[depth] = Step { node, min: above.first_of(parent.slot, parent.min), max: above.last_of(parent.slot, parent.max), slot };
-        consumed.push(node);
+        moved[depth] = Step { node, min: above.first_of(parent.slot, parent.min), max: above.last_of(parent.slot, parent.max), slot };
     }
+    if !wanted(node_len(moved[level].node)) {
+        return None;
+    }
+    consumed.extend(moved[pivot + 1..=level].iter().map(|step| step.node));
+    *path = moved;
     Some(path[level])
 }
 
