@@ -52,7 +52,8 @@ impl<T: Clone + Send + Sync + 'static> Tree<T> {
 impl<T: Clone + Send + Sync + 'static> Clone for Tree<T> {
     /// As [`Tree::try_clone`]; aborts through `handle_alloc_error` if memory runs out.
     fn clone(&self) -> Self {
-        self.try_clone().unwrap_or_else(|_| std::alloc::handle_alloc_error(core::alloc::Layout::new::<crate::node::Leaf<T>>()))
+        self.try_clone()
+            .unwrap_or_else(|_| std::alloc::handle_alloc_error(core::alloc::Layout::new::<crate::node::Leaf<T>>()))
     }
 }
 
@@ -149,7 +150,8 @@ fn copy_subtree<T: Clone>(pool: &mut Pool<T>, node: NodePtr<T>, min: u64, max: u
         NodeRef::Leaf(leaf) => {
             pool.reserve(1, 0)?;
             let copy = pool.take_leaf(false);
-            let items = (0..leaf.len()).map(|slot| Item { last: leaf.last_of(slot, max), value: leaf.value(slot).cloned() });
+            let items =
+                (0..leaf.len()).map(|slot| Item { last: leaf.last_of(slot, max), value: leaf.value(slot).cloned() });
             // SAFETY: just taken from the pool, reachable from nowhere else.
             unsafe { copy.leaf_mut() }.fill(items);
             Ok(copy)

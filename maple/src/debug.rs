@@ -28,7 +28,13 @@ fn write_node<T: Debug>(f: &mut Formatter<'_>, node: NodePtr<T>, min: u64, max: 
             Ok(())
         }
         NodeRef::Branch(branch) => {
-            writeln!(f, "{:indent$}branch [{min:#x}, {max:#x}] {} children, gaps {:?}", "", branch.len(), &branch.gaps()[..branch.len()])?;
+            writeln!(
+                f,
+                "{:indent$}branch [{min:#x}, {max:#x}] {} children, gaps {:?}",
+                "",
+                branch.len(),
+                &branch.gaps()[..branch.len()]
+            )?;
             for slot in 0..branch.len() {
                 write_node(f, branch.child(slot), branch.first_of(slot, min), branch.last_of(slot, max), depth + 1)?;
             }

@@ -62,7 +62,11 @@ impl<'a, T> Walk<'a, T> {
 }
 
 /// The cursor in `slot`, first placed at `index`; `None` for a tree with no nodes.
-fn open<'c, 'a, T>(slot: &'c mut Option<Cursor<'a, T>>, view: &'a View<'a, T>, index: u64) -> Option<&'c mut Cursor<'a, T>> {
+fn open<'c, 'a, T>(
+    slot: &'c mut Option<Cursor<'a, T>>,
+    view: &'a View<'a, T>,
+    index: u64,
+) -> Option<&'c mut Cursor<'a, T>> {
     if slot.is_none() {
         *slot = Some(view.cursor(index)?);
     }

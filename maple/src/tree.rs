@@ -160,7 +160,8 @@ impl<T> Tree<T> {
         let mut root = unsafe { NodePtr::from_raw(load_exclusive(&mut self.root)) };
         let mut garbage = Vec::new();
         let writer = self.writer.get_mut();
-        let result = edit(&mut Editor { root: &mut root, pool: &mut writer.pool, garbage: &mut garbage, exclusive: true });
+        let result =
+            edit(&mut Editor { root: &mut root, pool: &mut writer.pool, garbage: &mut garbage, exclusive: true });
         debug_assert!(garbage.is_empty(), "exclusive edits recycle in place");
         store_exclusive(&mut self.root, root.map_or(core::ptr::null_mut(), NodePtr::as_raw));
         result

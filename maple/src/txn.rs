@@ -47,7 +47,12 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
 
     fn edit<R>(&mut self, edit: impl FnOnce(&mut Editor<'_, T>) -> R) -> R {
         let mut root = self.view.root();
-        let result = edit(&mut Editor { root: &mut root, pool: &mut self.writer.pool, garbage: &mut self.garbage, exclusive: false });
+        let result = edit(&mut Editor {
+            root: &mut root,
+            pool: &mut self.writer.pool,
+            garbage: &mut self.garbage,
+            exclusive: false,
+        });
         // SAFETY: the editor leaves a root whose nodes are fresh (ours) or published (kept
         // alive by the lock).
         unsafe { self.view.set_root(root) };

@@ -93,7 +93,9 @@ impl Checker {
                     return fail(format!("{at}: a root leaf that is one empty range"));
                 }
                 match self.leaf_depth {
-                    Some(expected) if expected != depth => return fail(format!("{at}: leaves at depths {expected} and {depth}")),
+                    Some(expected) if expected != depth => {
+                        return fail(format!("{at}: leaves at depths {expected} and {depth}"))
+                    }
                     _ => self.leaf_depth = Some(depth),
                 }
                 for slot in 0..len {
@@ -125,9 +127,17 @@ impl Checker {
                 }
                 let mut largest = 0;
                 for slot in 0..len {
-                    let gap = self.node(branch.child(slot), branch.first_of(slot, min), branch.last_of(slot, max), depth + 1)?;
+                    let gap = self.node(
+                        branch.child(slot),
+                        branch.first_of(slot, min),
+                        branch.last_of(slot, max),
+                        depth + 1,
+                    )?;
                     if branch.gap(slot) != gap {
-                        return fail(format!("{at}: child {slot} has gap {gap:#x}, the branch says {:#x}", branch.gap(slot)));
+                        return fail(format!(
+                            "{at}: child {slot} has gap {gap:#x}, the branch says {:#x}",
+                            branch.gap(slot)
+                        ));
                     }
                     largest = largest.max(gap);
                 }

@@ -86,9 +86,7 @@ impl<'a, T> View<'a, T> {
     /// ```
     #[inline]
     pub fn get(&self, index: u64) -> Option<&T> {
-        let Some(mut node) = self.root else {
-            return None;
-        };
+        let mut node = self.root?;
         loop {
             // SAFETY: as in `load`.
             match unsafe { node.get::<'_>() } {
@@ -318,18 +316,26 @@ impl Direction {
 fn gap_below<T>(node: NodePtr<T>, bounds: Range, within: Range, size: u64, direction: Direction) -> Option<u64> {
     // SAFETY: only called on nodes of a live view.
     match unsafe { node.get::<'_>() } {
-        NodeRef::Leaf(leaf) => slots_toward(leaf.slot_of(within.first.max(bounds.first)), leaf.slot_of(within.last.min(bounds.last)), direction)
-            .filter(|&slot| leaf.value(slot).is_none())
-            .find_map(|slot| {
-                let room = clip(leaf.first_of(slot, bounds.first), leaf.last_of(slot, bounds.last), within)?;
-                (room.len() >= size).then(|| direction.place(room, size))
-            }),
-        NodeRef::Branch(branch) => slots_toward(branch.slot_of(within.first.max(bounds.first)), branch.slot_of(within.last.min(bounds.last)), direction)
-            .filter(|&slot| branch.gap(slot) >= size)
-            .find_map(|slot| {
-                let child = Range { first: branch.first_of(slot, bounds.first), last: branch.last_of(slot, bounds.last) };
-                gap_below(branch.child(slot), child, within, size, direction)
-            }),
+        NodeRef::Leaf(leaf) => slots_toward(
+            leaf.slot_of(within.first.max(bounds.first)),
+            leaf.slot_of(within.last.min(bounds.last)),
+            direction,
+        )
+        .filter(|&slot| leaf.value(slot).is_none())
+        .find_map(|slot| {
+            let room = clip(leaf.first_of(slot, bounds.first), leaf.last_of(slot, bounds.last), within)?;
+            (room.len() >= size).then(|| direction.place(room, size))
+        }),
+        NodeRef::Branch(branch) => slots_toward(
+            branch.slot_of(within.first.max(bounds.first)),
+            branch.slot_of(within.last.min(bounds.last)),
+            direction,
+        )
+        .filter(|&slot| branch.gap(slot) >= size)
+        .find_map(|slot| {
+            let child = Range { first: branch.first_of(slot, bounds.first), last: branch.last_of(slot, bounds.last) };
+            gap_below(branch.child(slot), child, within, size, direction)
+        }),
     }
 }
 

@@ -175,7 +175,8 @@ impl<T: Clone> Editor<'_, T> {
             push_item(&mut items, Item { last: end, value: self.take_value(left.node, slot) });
         }
         let same_slot = left.node == right.node && left.slot == right.slot;
-        let left_piece = (leaf(left.node).first_of(left.slot, left.min) < first).then(|| self.take_value(left.node, left.slot));
+        let left_piece =
+            (leaf(left.node).first_of(left.slot, left.min) < first).then(|| self.take_value(left.node, left.slot));
         let right_end = leaf(right.node).last_of(right.slot, right.max);
         let right_piece = (right_end > last).then(|| match &left_piece {
             Some(shared) if same_slot => shared.clone(),
@@ -237,18 +238,25 @@ impl<T: Clone> Editor<'_, T> {
     }
 
     /// Steps 5 and 6 of the module description.
-    fn rebuild(&mut self, old_root: NodePtr<T>, left: &mut Path<T>, right: &mut Path<T>, mut items: Items<T>, changed: Range) {
+    fn rebuild(
+        &mut self,
+        old_root: NodePtr<T>,
+        left: &mut Path<T>,
+        right: &mut Path<T>,
+        mut items: Items<T>,
+        changed: Range,
+    ) {
         let mut consumed: Vec<NodePtr<T>> = left.iter().chain(right.iter()).map(|step| step.node).collect();
         let leaf_level = left.len() - 1;
         let ends_empty = items.last().is_some_and(|item| item.value.is_none());
         if ends_empty && right[leaf_level].max < u64::MAX {
-            let next = pull(right, leaf_level, Side::Right, &mut consumed, |_| true).expect("a leaf below u64::MAX has a successor");
+            let next = pull(right, leaf_level, Side::Right, &mut consumed, |_| true)
+                .expect("a leaf below u64::MAX has a successor");
             self.append_leaf(&mut items, next);
         }
-        let (fewest, most) = (LEAF_MIN, LEAF_SLOTS);
         let count = items.len();
-        let wanted = |len: usize| count < fewest || count + len <= 2 * most - 2;
-        if count < fewest || count > most {
+        let wanted = |len: usize| count < LEAF_MIN || count + len <= 2 * LEAF_SLOTS - 2;
+        if !(LEAF_MIN..=LEAF_SLOTS).contains(&count) {
             if let Some(prev) = pull(left, leaf_level, Side::Left, &mut consumed, wanted) {
                 items = self.prepend_leaf(items, prev);
             } else if let Some(next) = pull(right, leaf_level, Side::Right, &mut consumed, wanted) {
@@ -284,15 +292,24 @@ impl<T: Clone> Editor<'_, T> {
     }
 
     /// A branch level of a rebuild: children before the path, the new nodes, children after.
-    fn gather_branch(&mut self, left: &mut Path<T>, right: &mut Path<T>, level: usize, built: Children<T>, consumed: &mut Vec<NodePtr<T>>) -> Children<T> {
+    fn gather_branch(
+        &mut self,
+        left: &mut Path<T>,
+        right: &mut Path<T>,
+        level: usize,
+        built: Children<T>,
+        consumed: &mut Vec<NodePtr<T>>,
+    ) -> Children<T> {
         let (l, r) = (left[level], right[level]);
         let mut kids: Children<T> = (0..l.slot).map(|slot| branch(l.node).child_item(slot, l.max)).collect();
         kids.extend(built);
         kids.extend((r.slot + 1..branch(r.node).len()).map(|slot| branch(r.node).child_item(slot, r.max)));
         let count = kids.len();
         let wanted = |len: usize| count < BRANCH_MIN || count + len <= 2 * BRANCH_SLOTS - 2;
-        if count < BRANCH_MIN || count > BRANCH_SLOTS {
-            let all = |step: Step<T>| (0..branch(step.node).len()).map(move |slot| branch(step.node).child_item(slot, step.max));
+        if !(BRANCH_MIN..=BRANCH_SLOTS).contains(&count) {
+            let all = |step: Step<T>| {
+                (0..branch(step.node).len()).map(move |slot| branch(step.node).child_item(slot, step.max))
+            };
             if let Some(prev) = pull(left, level, Side::Left, consumed, wanted) {
                 let mut joined: Children<T> = all(prev).collect();
                 joined.extend(kids);
@@ -455,7 +472,13 @@ fn descend<T>(root: NodePtr<T>, index: u64) -> Path<T> {
 /// join the run. A run pulls a neighbour in when it would be under-full (the two become one
 /// or two nodes), or when it would split and the neighbour has room (two fuller nodes
 /// instead of three: this keeps random and sequential inserts packed).
-fn pull<T>(path: &mut Path<T>, level: usize, side: Side, consumed: &mut Vec<NodePtr<T>>, wanted: impl Fn(usize) -> bool) -> Option<Step<T>> {
+fn pull<T>(
+    path: &mut Path<T>,
+    level: usize,
+    side: Side,
+    consumed: &mut Vec<NodePtr<T>>,
+    wanted: impl Fn(usize) -> bool,
+) -> Option<Step<T>> {
     let pivot = (0..level).rev().find(|&k| match side {
         Side::Right => path[k].slot + 1 < branch(path[k].node).len(),
         Side::Left => path[k].slot > 0,
@@ -476,7 +499,12 @@ fn pull<T>(path: &mut Path<T>, level: usize, side: Side, consumed: &mut Vec<Node
             (Side::Right, false) | (Side::Left, true) => 0,
             (Side::Right, true) | (Side::Left, false) => len - 1,
         };
-        moved[depth] = Step { node, min: above.first_of(parent.slot, parent.min), max: above.last_of(parent.slot, parent.max), slot };
+        moved[depth] = Step {
+            node,
+            min: above.first_of(parent.slot, parent.min),
+            max: above.last_of(parent.slot, parent.max),
+            slot,
+        };
     }
     if !wanted(node_len(moved[level].node)) {
         return None;

@@ -36,15 +36,11 @@ impl Model {
     }
 
     fn occupied(&self, first: u64, last: u64) -> Option<Range> {
-        self.values()
-            .find(|(range, _)| range.first <= last && range.last >= first)
-            .map(|(range, _)| range)
+        self.values().find(|(range, _)| range.first <= last && range.last >= first).map(|(range, _)| range)
     }
 
     fn values(&self) -> impl DoubleEndedIterator<Item = (Range, u32)> + '_ {
-        self.map
-            .iter()
-            .map(|(&first, &(last, value))| (Range { first, last }, value))
+        self.map.iter().map(|(&first, &(last, value))| (Range { first, last }, value))
     }
 
     /// Every range, empty ones included, in order.
@@ -54,25 +50,13 @@ impl Model {
         for (range, value) in self.values() {
             let start = next.expect("values do not overlap");
             if range.first > start {
-                out.push((
-                    Range {
-                        first: start,
-                        last: range.first - 1,
-                    },
-                    None,
-                ));
+                out.push((Range { first: start, last: range.first - 1 }, None));
             }
             out.push((range, Some(value)));
             next = range.last.checked_add(1);
         }
         if let Some(start) = next {
-            out.push((
-                Range {
-                    first: start,
-                    last: u64::MAX,
-                },
-                None,
-            ));
+            out.push((Range { first: start, last: u64::MAX }, None));
         }
         out
     }
@@ -83,16 +67,8 @@ impl Model {
                 return (Range { first, last }, Some(value));
             }
         }
-        let first = self
-            .map
-            .range(..=index)
-            .next_back()
-            .map_or(0, |(_, (last, _))| last + 1);
-        let last = self
-            .map
-            .range(index..)
-            .next()
-            .map_or(u64::MAX, |(&start, _)| start - 1);
+        let first = self.map.range(..=index).next_back().map_or(0, |(_, (last, _))| last + 1);
+        let last = self.map.range(index..).next().map_or(u64::MAX, |(&start, _)| start - 1);
         (Range { first, last }, None)
     }
 
@@ -221,20 +197,13 @@ fn check(view: &View<'_, u32>, model: &Model, probes: &[u64]) {
         eprintln!("{invalid}");
         panic!("{invalid}\n{view:?}");
     }
-    let all: Vec<(Range, Option<u32>)> = view
-        .ranges(Range::ALL)
-        .map(|e| (e.range, e.value.copied()))
-        .collect();
+    let all: Vec<(Range, Option<u32>)> = view.ranges(Range::ALL).map(|e| (e.range, e.value.copied())).collect();
     assert_eq!(all, model.all_ranges(), "ranges differ");
     let values: Vec<(Range, u32)> = view.iter().map(|(r, v)| (r, *v)).collect();
     let expected: Vec<(Range, u32)> = model.values().collect();
     assert_eq!(values, expected, "iter differs");
     let reversed: Vec<(Range, u32)> = view.iter().rev().map(|(r, v)| (r, *v)).collect();
-    assert_eq!(
-        reversed,
-        model.values().rev().collect::<Vec<_>>(),
-        "reverse iter differs"
-    );
+    assert_eq!(reversed, model.values().rev().collect::<Vec<_>>(), "reverse iter differs");
     for &probe in probes {
         for index in [probe.saturating_sub(1), probe, probe.saturating_add(1)] {
             check_index(view, model, index);
@@ -244,80 +213,28 @@ fn check(view: &View<'_, u32>, model: &Model, probes: &[u64]) {
 
 fn check_index(view: &View<'_, u32>, model: &Model, index: u64) {
     let entry = view.load(index);
-    assert_eq!(
-        (entry.range, entry.value.copied()),
-        model.load(index),
-        "load({index})"
-    );
-    assert_eq!(
-        view.get(index).copied(),
-        model.load(index).1,
-        "get({index})"
-    );
+    assert_eq!((entry.range, entry.value.copied()), model.load(index), "load({index})");
+    assert_eq!(view.get(index).copied(), model.load(index).1, "get({index})");
     let limit = index.saturating_add(700);
-    let expected_find = model
-        .values()
-        .find(|(r, _)| r.last >= index && r.first <= limit);
-    assert_eq!(
-        view.find(index, limit).map(|(r, v)| (r, *v)),
-        expected_find,
-        "find({index}, {limit})"
-    );
+    let expected_find = model.values().find(|(r, _)| r.last >= index && r.first <= limit);
+    assert_eq!(view.find(index, limit).map(|(r, v)| (r, *v)), expected_find, "find({index}, {limit})");
     let here = model.load(index).0;
     let expected_next = model.values().find(|(r, _)| r.first > here.last);
-    assert_eq!(
-        view.next(index).map(|(r, v)| (r, *v)),
-        expected_next,
-        "next({index})"
-    );
+    assert_eq!(view.next(index).map(|(r, v)| (r, *v)), expected_next, "next({index})");
     let expected_prev = model.values().rev().find(|(r, _)| r.last < here.first);
-    assert_eq!(
-        view.prev(index).map(|(r, v)| (r, *v)),
-        expected_prev,
-        "prev({index})"
-    );
+    assert_eq!(view.prev(index).map(|(r, v)| (r, *v)), expected_prev, "prev({index})");
     let next_range = here.last.checked_add(1).map(|i| model.load(i));
-    assert_eq!(
-        view.next_range(index).map(|e| (e.range, e.value.copied())),
-        next_range,
-        "next_range({index})"
-    );
+    assert_eq!(view.next_range(index).map(|e| (e.range, e.value.copied())), next_range, "next_range({index})");
     let prev_range = here.first.checked_sub(1).map(|i| model.load(i));
-    assert_eq!(
-        view.prev_range(index).map(|e| (e.range, e.value.copied())),
-        prev_range,
-        "prev_range({index})"
-    );
-    let window = Range {
-        first: index,
-        last: limit,
-    };
+    assert_eq!(view.prev_range(index).map(|e| (e.range, e.value.copied())), prev_range, "prev_range({index})");
+    let window = Range { first: index, last: limit };
     let in_window: Vec<(Range, u32)> = view.range(window).rev().map(|(r, v)| (r, *v)).collect();
-    let expected_window: Vec<(Range, u32)> = model
-        .values()
-        .rev()
-        .filter(|(r, _)| r.overlaps(&window))
-        .collect();
+    let expected_window: Vec<(Range, u32)> = model.values().rev().filter(|(r, _)| r.overlaps(&window)).collect();
     assert_eq!(in_window, expected_window, "range({window}).rev()");
     for size in [1, 7, 64, 1000] {
-        for within in [
-            Range::ALL,
-            window,
-            Range {
-                first: index.saturating_sub(5000),
-                last: index,
-            },
-        ] {
-            assert_eq!(
-                view.lowest_gap(within, size),
-                model.gap(within, size, true),
-                "lowest_gap({within}, {size})"
-            );
-            assert_eq!(
-                view.highest_gap(within, size),
-                model.gap(within, size, false),
-                "highest_gap({within}, {size})"
-            );
+        for within in [Range::ALL, window, Range { first: index.saturating_sub(5000), last: index }] {
+            assert_eq!(view.lowest_gap(within, size), model.gap(within, size, true), "lowest_gap({within}, {size})");
+            assert_eq!(view.highest_gap(within, size), model.gap(within, size, false), "highest_gap({within}, {size})");
         }
     }
 }
@@ -438,11 +355,7 @@ fn a_hundred_thousand_ranges_match_the_model() {
     check(&tree.snapshot(), &model, &[0, at / 2, at]);
     for step in 0..300u32 {
         let first = rng.below(at + 100);
-        let len = if step % 10 == 0 {
-            rng.below(at / 20)
-        } else {
-            rng.below(200)
-        };
+        let len = if step % 10 == 0 { rng.below(at / 20) } else { rng.below(200) };
         let op = match rng.below(4) {
             0 => Op::Clear(first, first + len),
             1 => Op::Erase(first),
@@ -450,11 +363,7 @@ fn a_hundred_thousand_ranges_match_the_model() {
         };
         let before = model.clone();
         let expected = apply_model(&mut model, &op);
-        let fork = if step % 25 == 0 {
-            Some(tree.clone())
-        } else {
-            None
-        };
+        let fork = if step % 25 == 0 { Some(tree.clone()) } else { None };
         if step % 2 == 0 {
             assert_eq!(apply_tree(&mut tree, &op), expected, "{op:?}");
         } else {
