@@ -1,0 +1,172 @@
+//! Shared fixtures for the maple benchmarks and the `bytes_per_range` example: a fixed-seed
+//! PRNG, random address-space layouts, and builders for maple and its peers.
+
+use std::collections::BTreeMap;
+
+use maple::{Range, Tree};
+
+/// One page.
+pub const PAGE: u64 = 4096;
+/// Largest range, in pages (sizes are uniform in `1..=MAX_PAGES`).
+pub const MAX_PAGES: u64 = 64;
+/// Largest gap between two ranges, in pages (gaps are uniform in `0..=MAX_GAP_PAGES`).
+pub const MAX_GAP_PAGES: u64 = 64;
+/// Where the first range may start (above a random gap): 4 GiB, like a user mapping base.
+pub const BASE: u64 = 1 << 32;
+
+/// splitmix64: tiny, fast, good enough to draw benchmark inputs, and reproducible.
+#[derive(Clone, Debug)]
+pub struct SplitMix(u64);
+
+impl SplitMix {
+    pub fn new(seed: u64) -> Self {
+        SplitMix(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`), by multiply-shift (bias is negligible here).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+
+    /// Fisher-Yates shuffle.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+/// `n` disjoint ranges in increasing order, sizes 1-64 pages and gaps 0-64 pages, plus a
+/// random order to insert them in. Range `i` carries the value `i`.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// Inclusive `(first, last)` of each range, sorted.
+    pub ranges: Vec<(u64, u64)>,
+    /// A permutation of `0..ranges.len()`: the order random-insert builds use.
+    pub order: Vec<usize>,
+}
+
+impl Layout {
+    pub fn random(n: usize, seed: u64) -> Layout {
+        let mut rng = SplitMix::new(seed);
+        let mut ranges = Vec::with_capacity(n);
+        let mut next = BASE;
+        for _ in 0..n {
+            let first = next + rng.between(0, MAX_GAP_PAGES) * PAGE;
+            let last = first + rng.between(1, MAX_PAGES) * PAGE - 1;
+            ranges.push((first, last));
+            next = last + 1;
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        rng.shuffle(&mut order);
+        Layout { ranges, order }
+    }
+
+    /// As [`Layout::random`], with the gap before the middle range widened by `pages`: with
+    /// `pages > MAX_GAP_PAGES` that is the only hole of `pages` pages in the layout.
+    pub fn with_hole(n: usize, seed: u64, pages: u64) -> Layout {
+        let mut layout = Layout::random(n, seed);
+        for range in &mut layout.ranges[n / 2..] {
+            range.0 += pages * PAGE;
+            range.1 += pages * PAGE;
+        }
+        layout
+    }
+
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// From the first index of the first range to the last index of the last.
+    pub fn span(&self) -> Range {
+        let first = self.ranges.first().map_or(0, |r| r.0);
+        let last = self.ranges.last().map_or(0, |r| r.1);
+        Range::new(first, last).expect("ranges are sorted")
+    }
+
+    /// `count` addresses drawn uniformly over the span (about half of them fall in a gap).
+    pub fn addresses(&self, count: usize, seed: u64) -> Vec<u64> {
+        let span = self.span();
+        let mut rng = SplitMix::new(seed);
+        (0..count).map(|_| rng.between(span.first, span.last)).collect()
+    }
+
+    /// `count` indexes of ranges, drawn uniformly among those that satisfy `keep`.
+    pub fn picks(&self, count: usize, seed: u64, keep: impl Fn(u64, u64) -> bool) -> Vec<usize> {
+        let eligible: Vec<usize> = (0..self.len()).filter(|&i| keep(self.ranges[i].0, self.ranges[i].1)).collect();
+        assert!(!eligible.is_empty(), "no range qualifies");
+        let mut rng = SplitMix::new(seed);
+        (0..count).map(|_| eligible[rng.below(eligible.len() as u64) as usize]).collect()
+    }
+
+    /// The ranges with their values in increasing order, as `from_sorted` wants them.
+    pub fn sorted(&self) -> impl Iterator<Item = (Range, u64)> + '_ {
+        self.ranges.iter().enumerate().map(|(i, &(first, last))| (Range { first, last }, i as u64))
+    }
+
+    /// The ranges with their values in insertion order.
+    pub fn shuffled(&self) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
+        self.order.iter().map(|&i| (self.ranges[i].0, self.ranges[i].1, i as u64))
+    }
+}
+
+/// A maple tree built by `insert`s in random order through `&mut`.
+pub fn maple_random(layout: &Layout) -> Tree<u64> {
+    let mut tree = Tree::new();
+    for (first, last, value) in layout.shuffled() {
+        tree.insert(first, last, value).expect("layout ranges are disjoint");
+    }
+    tree
+}
+
+/// A maple tree bulk-built with `from_sorted`.
+pub fn maple_sorted(layout: &Layout) -> Tree<u64> {
+    Tree::from_sorted(layout.sorted()).expect("layout ranges are sorted")
+}
+
+/// The BTreeMap peer: range start -> (range end, value), built by inserts in random order.
+pub fn btree_random(layout: &Layout) -> BTreeMap<u64, (u64, u64)> {
+    let mut map = BTreeMap::new();
+    for (first, last, value) in layout.shuffled() {
+        map.insert(first, (last, value));
+    }
+    map
+}
+
+/// The BTreeMap peer bulk-built by `collect` from sorted input.
+pub fn btree_collect(layout: &Layout) -> BTreeMap<u64, (u64, u64)> {
+    layout.sorted().map(|(range, value)| (range.first, (range.last, value))).collect()
+}
+
+/// The range of the BTreeMap peer holding `addr`: predecessor query plus end check.
+#[inline]
+pub fn btree_lookup(map: &BTreeMap<u64, (u64, u64)>, addr: u64) -> Option<(u64, u64, &u64)> {
+    match map.range(..=addr).next_back() {
+        Some((&first, (last, value))) if addr <= *last => Some((first, *last, value)),
+        _ => None,
+    }
+}
+
+/// A rangemap peer (half-open ranges), built by inserts in random order. Values are distinct,
+/// so adjacent ranges are never coalesced.
+pub fn rangemap_random(layout: &Layout) -> rangemap::RangeMap<u64, u64> {
+    let mut map = rangemap::RangeMap::new();
+    for (first, last, value) in layout.shuffled() {
+        map.insert(first..last + 1, value);
+    }
+    map
+}
