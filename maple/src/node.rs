@@ -51,7 +51,10 @@ pub(crate) struct Header {
 }
 
 /// A leaf: 15 pivots and 16 value slots (256 bytes for pointer-sized values).
-#[repr(C)]
+///
+/// Nodes are aligned to cache lines, so a lookup's header and pivot reads touch the first two
+/// lines of a node and never a line shared with another allocation.
+#[repr(C, align(64))]
 pub(crate) struct Leaf<T> {
     head: Header,
     pivots: [u64; LEAF_SLOTS - 1],
@@ -63,7 +66,7 @@ pub(crate) struct Leaf<T> {
 /// The children follow the pivots, so a lookup reads the header, the pivots and the child
 /// pointer from the first two or three cache lines; the gaps, read only by gap searches and
 /// writers, come last.
-#[repr(C)]
+#[repr(C, align(64))]
 pub(crate) struct Branch<T> {
     head: Header,
     pivots: [u64; BRANCH_SLOTS - 1],

@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 use crate::cursor::Cursor;
 use crate::iter::{Iter, Ranges};
 use crate::node::{NodePtr, NodeRef};
+use crate::search::locate;
 use crate::{Entry, Error, Range};
 
 /// One state of a tree, to query.
@@ -57,24 +58,14 @@ impl<'a, T> View<'a, T> {
     /// ```
     #[inline]
     pub fn load(&self, index: u64) -> Entry<'_, T> {
-        let Some(mut node) = self.root else {
+        let Some(root) = self.root else {
             return Entry { range: Range::ALL, value: None };
         };
-        let (mut min, mut max) = (0, u64::MAX);
-        loop {
-            // SAFETY: the view's creator keeps its nodes alive while the view is borrowed.
-            match unsafe { node.get::<'_>() } {
-                NodeRef::Branch(branch) => {
-                    let slot = branch.slot_of(index);
-                    (min, max, node) = (branch.first_of(slot, min), branch.last_of(slot, max), branch.child(slot));
-                }
-                NodeRef::Leaf(leaf) => {
-                    let slot = leaf.slot_of(index);
-                    let range = Range { first: leaf.first_of(slot, min), last: leaf.last_of(slot, max) };
-                    return Entry { range, value: leaf.value(slot) };
-                }
-            }
-        }
+        // SAFETY: the view's creator keeps its nodes alive while the view is borrowed.
+        let found = unsafe { locate(root, index) };
+        let (leaf, slot) = (found.leaf, found.slot);
+        let range = Range { first: leaf.first_of(slot, found.min), last: leaf.last_of(slot, found.max) };
+        Entry { range, value: leaf.value(slot) }
     }
 
     /// The value stored at `index`, if any.
@@ -86,14 +77,9 @@ impl<'a, T> View<'a, T> {
     /// ```
     #[inline]
     pub fn get(&self, index: u64) -> Option<&T> {
-        let mut node = self.root?;
-        loop {
-            // SAFETY: as in `load`.
-            match unsafe { node.get::<'_>() } {
-                NodeRef::Branch(branch) => node = branch.child(branch.slot_of(index)),
-                NodeRef::Leaf(leaf) => return leaf.value(leaf.slot_of(index)),
-            }
-        }
+        // SAFETY: as in `load`.
+        let found = unsafe { locate(self.root?, index) };
+        found.leaf.value(found.slot)
     }
 
     /// Whether the tree holds no values at all.
