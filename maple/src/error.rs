@@ -5,6 +5,15 @@ use core::fmt;
 use crate::Range;
 
 /// Why a tree operation failed. A failed operation changes nothing.
+///
+/// ```
+/// use maple::{Error, Range, Tree};
+/// let mut tree = Tree::new();
+/// tree.store(10, 19, 'a').unwrap();
+/// assert_eq!(tree.store(5, 4, 'b'), Err(Error::InvalidRange { first: 5, last: 4 }));
+/// assert_eq!(tree.insert(15, 25, 'b'), Err(Error::Occupied(Range::new(10, 19).unwrap())));
+/// assert_eq!(tree.snapshot().lowest_gap(Range::new(10, 19).unwrap(), 1), Err(Error::NoSpace));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
     /// The range's first index is above its last.

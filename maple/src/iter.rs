@@ -74,6 +74,20 @@ fn open<'c, 'a, T>(
 }
 
 /// The values whose ranges meet a window, with their ranges: [`View::iter`], [`View::range`].
+///
+/// Double-ended: the two ends never yield the same range.
+///
+/// ```
+/// let mut tree = maple::Tree::new();
+/// for i in 0..4u64 {
+///     tree.store(i * 10, i * 10 + 5, i).unwrap();
+/// }
+/// let snap = tree.snapshot();
+/// let mut iter = snap.iter();
+/// assert_eq!(iter.next().map(|(_, v)| *v), Some(0));
+/// assert_eq!(iter.next_back().map(|(_, v)| *v), Some(3));
+/// assert_eq!(iter.map(|(_, v)| *v).collect::<Vec<_>>(), [1, 2]);
+/// ```
 pub struct Iter<'a, T> {
     walk: Walk<'a, T>,
 }
@@ -111,6 +125,15 @@ impl<T> DoubleEndedIterator for Iter<'_, T> {
 impl<T> core::iter::FusedIterator for Iter<'_, T> {}
 
 /// Every range meeting a window, empty ones included: [`View::ranges`].
+///
+/// ```
+/// let mut tree = maple::Tree::new();
+/// tree.store(10, 19, 'a').unwrap();
+/// let snap = tree.snapshot();
+/// let window = maple::Range::new(0, 15).unwrap();
+/// let seen: Vec<_> = snap.ranges(window).map(|e| (e.range.first, e.value.copied())).collect();
+/// assert_eq!(seen, [(0, None), (10, Some('a'))]);
+/// ```
 pub struct Ranges<'a, T> {
     walk: Walk<'a, T>,
 }

@@ -76,6 +76,14 @@ impl fmt::Display for Range {
 ///
 /// Returned by [`View::load`](crate::View::load) and the range-stepping lookups; the value
 /// borrows from the snapshot or transaction it came from.
+///
+/// ```
+/// let mut tree = maple::Tree::new();
+/// tree.store(100, 199, "heap").unwrap();
+/// let snap = tree.snapshot();
+/// let hole = snap.load(50);
+/// assert_eq!((hole.range.first, hole.range.last, hole.value), (0, 99, None));
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 pub struct Entry<'a, T> {
     /// The whole range, as stored: empty ranges are maximal (adjacent empties are one range).

@@ -5,7 +5,16 @@ use core::fmt;
 use crate::node::{NodePtr, NodeRef, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS};
 use crate::View;
 
-/// A broken invariant, with where it was found.
+/// A broken invariant, with where it was found: what [`View::validate`] reports.
+///
+/// A tree built through this crate's API is always valid; the validator exists so tests can
+/// check that after every step.
+///
+/// ```
+/// let tree = maple::Tree::<u8>::new();
+/// let result: Result<maple::Shape, maple::Invalid> = tree.snapshot().validate();
+/// assert!(result.is_ok());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invalid(pub String);
 
@@ -18,6 +27,14 @@ impl fmt::Display for Invalid {
 impl std::error::Error for Invalid {}
 
 /// What a valid tree is made of, as counted by [`View::validate`].
+///
+/// ```
+/// let mut tree = maple::Tree::new();
+/// tree.store(0, 9, 7u64).unwrap();
+/// let shape = tree.snapshot().validate().unwrap();
+/// assert_eq!((shape.height, shape.leaves, shape.values, shape.empty_ranges), (1, 1, 1, 1));
+/// assert_eq!(shape.node_bytes, 256); // one leaf of pointer-sized values
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Shape {
     /// Levels of nodes (0 for a tree without nodes).
