@@ -26,7 +26,8 @@ impl<T: Clone + Send + Sync + 'static> Tree<T> {
     }
 
     /// Copies the current committed state into a new tree in O(n): node by node, values
-    /// cloned, no re-insertion. This is what `fork` uses.
+    /// cloned, no re-insertion. This is what `fork` uses. The copy uses the global epoch
+    /// collector and no allocation hook, whatever the source was given.
     ///
     /// ```
     /// let mut tree = maple::Tree::new();

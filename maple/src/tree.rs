@@ -18,7 +18,8 @@ use crate::{AllocHook, Error, Range, Transaction, View};
 /// Readers take a [`Snapshot`] and never lock or wait: every lookup through it sees one
 /// committed state. Writers are serialised: a [`Transaction`] collects any number of changes
 /// and [`commit`](Transaction::commit) publishes them all at one instant. Methods on
-/// `&mut Tree` change the tree in place, with no copying, since no reader can exist.
+/// `&mut Tree` skip the copy-on-write machinery, since no reader can exist: a change inside
+/// one leaf rewrites that leaf in place, and nodes a restructuring replaces are reused at once.
 ///
 /// ```
 /// use maple::{Range, Tree};
@@ -242,6 +243,12 @@ impl<T> Drop for Tree<T> {
             // SAFETY: as above; every node of the published tree is freed exactly once.
             unsafe { free_subtree(root) };
         }
+    }
+}
+
+impl<T: core::fmt::Debug> core::fmt::Debug for Snapshot<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&self.view, f)
     }
 }
 

@@ -132,6 +132,12 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
     }
 }
 
+impl<T: Clone + Send + Sync + 'static + core::fmt::Debug> core::fmt::Debug for Transaction<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&self.view, f)
+    }
+}
+
 impl<'t, T: Clone + Send + Sync + 'static> Deref for Transaction<'t, T> {
     type Target = View<'t, T>;
 

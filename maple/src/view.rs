@@ -205,8 +205,10 @@ impl<'a, T> View<'a, T> {
 
     /// The lowest empty window of `size` indexes inside `within`.
     ///
-    /// Runs in O(log n) by the largest-gap value each branch keeps per child: this is how
-    /// `get_unmapped_area` finds room bottom-up.
+    /// Runs in O(log n) by the largest-gap value each branch keeps per child: the search only
+    /// enters children whose largest gap is big enough, and only the (at most two) children
+    /// per level that straddle an end of `within` can turn out to have that gap outside it.
+    /// This is how `get_unmapped_area` finds room bottom-up.
     ///
     /// ```
     /// let mut tree = maple::Tree::new();

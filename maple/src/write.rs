@@ -12,8 +12,10 @@
 //! 5. Otherwise rebuild level by level, bottom up: cut the gathered slots into one to three
 //!    new nodes, then gather the parent level (the left parent's children before the path,
 //!    the new nodes, the right parent's children after it) and cut again, up to a new root.
-//!    A level that would be under-full pulls in its neighbour; a leaf level that would end
-//!    in an empty range pulls in the next leaf, which starts with the rest of that range.
+//!    A level that would be under-full pulls in a neighbour (the two become one or two
+//!    nodes); a level that would split pulls in a neighbour with room, so two fuller nodes
+//!    replace three; a leaf level that would end in an empty range pulls in the next leaf,
+//!    which starts with the rest of that range.
 //! 6. Bury what the new tree no longer reaches: nodes on the old paths, neighbours pulled
 //!    in, and whole subtrees inside `[first, last]`. Nodes only this writer could see are
 //!    recycled at once; published ones are retired, to be freed after the readers move on.
@@ -157,13 +159,15 @@ impl<T: Clone> Editor<'_, T> {
         let mut right = descend(root, last);
         let leaf_level = left.len() - 1;
         let items = self.gather_leaf(left[leaf_level], right[leaf_level], first, last, value);
-        if !self.rewrite_in_place(&left, &right, &items) {
-            self.rebuild(root, &mut left, &mut right, items, Range { first, last });
-        } else {
-            let leaf = left[leaf_level].node;
+        if self.rewrite_in_place(&left, &right, &items) {
+            let step = left[leaf_level];
             // SAFETY: `rewrite_in_place` checked the writer may change this leaf.
-            unsafe { leaf.leaf_mut() }.rewrite(items);
-            self.refresh_gaps(&left);
+            let node = unsafe { step.node.leaf_mut() };
+            node.rewrite(items);
+            let gap = node.largest_gap(step.min, step.max);
+            self.refresh_gaps(&left[..leaf_level], gap);
+        } else {
+            self.rebuild(root, &mut left, &mut right, items, Range { first, last });
         }
     }
 
@@ -222,10 +226,10 @@ impl<T: Clone> Editor<'_, T> {
     }
 
     /// After a leaf changed in place: recompute the largest gap up the path while it changes.
-    fn refresh_gaps(&mut self, path: &Path<T>) {
-        let step = path[path.len() - 1];
-        let mut gap = leaf(step.node).largest_gap(step.min, step.max);
-        for parent in path[..path.len() - 1].iter().rev() {
+    /// After a node changed in place and its largest gap became `gap`: update the gap values
+    /// of its `ancestors` (root first) while they change.
+    fn refresh_gaps(&mut self, ancestors: &[Step<T>], mut gap: u64) {
+        for parent in ancestors.iter().rev() {
             debug_assert!(self.private(parent.node), "a private node's ancestors are private");
             // SAFETY: ancestors of a private node are private (paths are copied whole).
             let branch = unsafe { parent.node.branch_mut() };
@@ -265,7 +269,11 @@ impl<T: Clone> Editor<'_, T> {
         }
         let mut built = self.build_leaves(items, left[leaf_level].min);
         for level in (0..leaf_level).rev() {
-            let kids = self.gather_branch(left, right, level, built, &mut consumed);
+            let kids = self.gather_branch(left, right, level, built);
+            if self.refill_in_place(left, right, level, &kids, changed, &consumed) {
+                return;
+            }
+            let kids = self.balance_branch(left, right, level, kids, &mut consumed);
             built = self.build_branches(kids);
         }
         while built.len() > 1 {
@@ -292,18 +300,51 @@ impl<T: Clone> Editor<'_, T> {
     }
 
     /// A branch level of a rebuild: children before the path, the new nodes, children after.
-    fn gather_branch(
-        &mut self,
-        left: &mut Path<T>,
-        right: &mut Path<T>,
-        level: usize,
-        built: Children<T>,
-        consumed: &mut Vec<NodePtr<T>>,
-    ) -> Children<T> {
+    fn gather_branch(&self, left: &Path<T>, right: &Path<T>, level: usize, built: Children<T>) -> Children<T> {
         let (l, r) = (left[level], right[level]);
         let mut kids: Children<T> = (0..l.slot).map(|slot| branch(l.node).child_item(slot, l.max)).collect();
         kids.extend(built);
         kids.extend((r.slot + 1..branch(r.node).len()).map(|slot| branch(r.node).child_item(slot, r.max)));
+        kids
+    }
+
+    /// When a branch level's run is one node the writer may change and the gathered children
+    /// fit it, refills that node in place: the levels above keep their pointers, and only
+    /// their gap values may change. What the node's old children lost is buried first.
+    fn refill_in_place(
+        &mut self,
+        left: &Path<T>,
+        right: &Path<T>,
+        level: usize,
+        kids: &Children<T>,
+        changed: Range,
+        consumed: &[NodePtr<T>],
+    ) -> bool {
+        let step = left[level];
+        let fewest = if level == 0 { 2 } else { BRANCH_MIN };
+        if step.node != right[level].node || !self.private(step.node) || !(fewest..=BRANCH_SLOTS).contains(&kids.len())
+        {
+            return false;
+        }
+        self.bury_children(step.node, Range { first: step.min, last: step.max }, changed, consumed);
+        // SAFETY: a private node; the children it had were read above and are not needed again.
+        let node = unsafe { step.node.branch_mut() };
+        node.fill(kids);
+        let gap = node.largest_gap();
+        self.refresh_gaps(&left[..level], gap);
+        true
+    }
+
+    /// Pulls a neighbour into a branch level that would be under-full, or that would split
+    /// while a neighbour has room (see [`pull`]).
+    fn balance_branch(
+        &mut self,
+        left: &mut Path<T>,
+        right: &mut Path<T>,
+        level: usize,
+        mut kids: Children<T>,
+        consumed: &mut Vec<NodePtr<T>>,
+    ) -> Children<T> {
         let count = kids.len();
         let wanted = |len: usize| count < BRANCH_MIN || count + len <= 2 * BRANCH_SLOTS - 2;
         if !(BRANCH_MIN..=BRANCH_SLOTS).contains(&count) {
@@ -380,6 +421,12 @@ impl<T: Clone> Editor<'_, T> {
     /// path or pulled in. Its children are dead too when they were (`consumed`) or when they
     /// lie inside `changed`; the others were kept by the new tree.
     fn bury(&mut self, node: NodePtr<T>, bounds: Range, changed: Range, consumed: &[NodePtr<T>]) {
+        self.bury_children(node, bounds, changed, consumed);
+        self.retire_node(node);
+    }
+
+    /// The part of [`Editor::bury`] that judges a node's children.
+    fn bury_children(&mut self, node: NodePtr<T>, bounds: Range, changed: Range, consumed: &[NodePtr<T>]) {
         // SAFETY: the old tree's nodes are alive until this write retires them.
         if let NodeRef::Branch(old) = unsafe { node.get() } {
             for slot in 0..old.len() {
@@ -392,7 +439,6 @@ impl<T: Clone> Editor<'_, T> {
                 }
             }
         }
-        self.retire_node(node);
     }
 
     fn retire_node(&mut self, node: NodePtr<T>) {
