@@ -1,3 +1,58 @@
 //! Virtual memory areas and the Linux VMA merge engine, built on [`maple`] transactions.
 //!
-//! This crate is still being written; see the project issues for its plan.
+//! - [`Vma`]: an immutable, versioned area `[start, end)` with its pgoff, [`VmFlags`], file,
+//!   anon_vma link, ops, policy, userfaultfd context and name; a [`VmaId`] follows it
+//!   across versions.
+//! - [`VmaTree`]: the areas of one address space in a maple tree, with a [`VmaCursor`] and
+//!   [`VmaTxn`] write transactions.
+//! - The merge engine of Linux 6.12 and later (6.18 rules): a [`VmaMergeRequest`] and its
+//!   two entry points [`merge_new_range`] and [`merge_existing_range`], both ending in
+//!   [`commit_merge`]; [`vma_expand`], [`vma_shrink`], [`split_vma`], [`vma_modify`],
+//!   [`copy_vma`], [`merge_extend`], [`dup_anon_vma`] and [`anon_vma_prepare`].
+//!
+//! Every operation is one maple transaction: it commits whole or changes nothing, also when
+//! a node allocation fails halfway (the one documented exception is [`vma_modify`], which,
+//! like the kernel, keeps its first split when the second fails).
+//!
+//! ```
+//! use vma::{merge_new_range, MergeState, Vma, VmaMergeRequest, VmaTree, VmFlags};
+//! let f = VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE;
+//! let tree = VmaTree::new();
+//! let prev = tree.insert(Vma::new(0, 0x1000, 0, f)).unwrap();
+//! let next = tree.insert(Vma::new(0x2000, 0x3000, 2, f)).unwrap();
+//!
+//! //   prev   new    next            result
+//! //   PPPP  ....   NNNN    ->   PPPPPPPPPPPPPP
+//! let mut vmg = VmaMergeRequest::new_range(0x1000, 0x2000, 1, f, None);
+//! vmg.prev = Some(prev.clone());
+//! vmg.next = Some(next);
+//! let merged = merge_new_range(&tree, &mut vmg).unwrap();
+//! assert_eq!(vmg.state, MergeState::Success);
+//! assert_eq!((merged.start, merged.end, merged.pgoff), (0, 0x3000, 0));
+//! assert_eq!(merged.id(), prev.id());
+//! assert_eq!(tree.map_count(), 1);
+//! ```
+
+mod anon;
+mod copy;
+mod error;
+mod flags;
+mod merge;
+mod modify;
+mod split;
+mod tree;
+mod vma;
+
+pub use anon::{
+    anon_vma_prepare, can_lend_anon_vma, dup_anon_vma, find_mergeable_anon_vma, same_anon, AnonRef, AnonVma,
+};
+pub use copy::{copy_vma, merge_extend};
+pub use error::VmaError;
+pub use flags::VmFlags;
+pub use merge::{
+    commit_merge, merge_existing_range, merge_new_range, vma_expand, vma_shrink, Adjust, MergeState, VmaMergeRequest,
+};
+pub use modify::{vma_modify, VmaChange};
+pub use split::split_vma;
+pub use tree::{validate_view, VmaCursor, VmaTree, VmaTxn, DEFAULT_MAX_MAP_COUNT};
+pub use vma::{File, MemPolicy, UffdCtx, VmOps, Vma, VmaId, PAGE_SHIFT, PAGE_SIZE};

@@ -1,0 +1,132 @@
+//! Changing the attributes of part of a VMA (mprotect, madvise, mlock, mbind, uffd,
+//! naming): merge if possible, otherwise split and change the middle.
+
+use std::sync::Arc;
+
+use crate::split::split_in;
+use crate::{
+    merge_existing_range, split_vma, MemPolicy, MergeState, UffdCtx, VmFlags, Vma, VmaError, VmaMergeRequest, VmaTree,
+    PAGE_SIZE,
+};
+
+/// What [`vma_modify`] changes.
+///
+/// ```
+/// use vma::{Vma, VmaChange, VmFlags};
+/// let v = Vma::new(0, 0x1000, 0, VmFlags::READ);
+/// let changed = VmaChange::Name(Some("heap".into())).applied_to(&v);
+/// assert_eq!(changed.anon_name.as_deref(), Some("heap"));
+/// ```
+#[derive(Clone, Debug)]
+pub enum VmaChange {
+    /// New flags (mprotect, madvise, mlock, ...).
+    Flags(VmFlags),
+    /// New anonymous name (`PR_SET_VMA_ANON_NAME`).
+    Name(Option<Arc<str>>),
+    /// New memory policy (mbind).
+    Policy(Option<Arc<MemPolicy>>),
+    /// New userfaultfd context and flags (register/unregister).
+    Uffd {
+        /// The context (none to unregister).
+        ctx: Option<Arc<UffdCtx>>,
+        /// The area's flags with the userfaultfd bits as they should be.
+        flags: VmFlags,
+    },
+}
+
+impl VmaChange {
+    /// `vma` with the change made (same id).
+    ///
+    /// ```
+    /// use vma::{Vma, VmaChange, VmFlags};
+    /// let v = Vma::new(0, 0x1000, 0, VmFlags::READ | VmFlags::WRITE);
+    /// assert_eq!(VmaChange::Flags(VmFlags::READ).applied_to(&v).flags, VmFlags::READ);
+    /// ```
+    pub fn applied_to(&self, vma: &Vma) -> Vma {
+        let mut out = vma.clone();
+        match self {
+            VmaChange::Flags(flags) => out.flags = *flags,
+            VmaChange::Name(name) => out.anon_name = name.clone(),
+            VmaChange::Policy(policy) => out.policy = policy.clone(),
+            VmaChange::Uffd { ctx, flags } => {
+                out.uffd = ctx.clone();
+                out.flags = *flags;
+            }
+        }
+        out
+    }
+
+    fn apply_to_request(&self, vmg: &mut VmaMergeRequest) {
+        match self {
+            VmaChange::Flags(flags) => vmg.flags = *flags,
+            VmaChange::Name(name) => vmg.anon_name = name.clone(),
+            VmaChange::Policy(policy) => vmg.policy = policy.clone(),
+            VmaChange::Uffd { ctx, flags } => {
+                vmg.uffd = ctx.clone();
+                vmg.flags = *flags;
+            }
+        }
+    }
+}
+
+/// Applies `change` to `[start, end)`, a part of `vma`; returns the VMA that now covers
+/// exactly that range with the change.
+///
+/// First a merge of the changed range with its neighbours is tried
+/// ([`merge_existing_range`]). If the merge failed for lack of memory, that is the error.
+/// Otherwise the VMA is split at `start` (the new VMA below) and at `end` (the new VMA
+/// above) as needed, and the middle, which keeps `vma`'s id, gets the change:
+///
+/// ```text
+///   VVVVVVVVVVVV   change [s, e)  ->   aaaa|VVVV|bbbb     (a, b: new VMAs)
+///        s   e
+/// ```
+///
+/// The first split is its own transaction; the second split and the change are one more.
+/// If that second step fails (map count, `may_split`, memory), the first split stays, as
+/// in the kernel.
+///
+/// ```
+/// use vma::{vma_modify, Vma, VmaChange, VmaTree, VmFlags};
+/// let tree = VmaTree::new();
+/// let v = tree.insert(Vma::new(0, 0x3000, 0, VmFlags::READ | VmFlags::WRITE)).unwrap();
+/// let mid = vma_modify(&tree, &v, 0x1000, 0x2000, VmaChange::Flags(VmFlags::READ)).unwrap();
+/// assert_eq!((mid.start, mid.end, mid.pgoff, mid.id()), (0x1000, 0x2000, 1, v.id()));
+/// assert_eq!(tree.map_count(), 3);
+/// ```
+pub fn vma_modify(
+    tree: &VmaTree,
+    vma: &Arc<Vma>,
+    start: u64,
+    end: u64,
+    change: VmaChange,
+) -> Result<Arc<Vma>, VmaError> {
+    if start >= end || start % PAGE_SIZE != 0 || end % PAGE_SIZE != 0 || start < vma.start || end > vma.end {
+        return Err(VmaError::InvalidRange);
+    }
+    let mut vmg = VmaMergeRequest::existing(vma, start, end);
+    change.apply_to_request(&mut vmg);
+    if let Some(merged) = merge_existing_range(tree, &mut vmg) {
+        return Ok(merged);
+    }
+    if vmg.state == MergeState::ErrorNoMem {
+        return Err(VmaError::NoMemory);
+    }
+
+    let mut current = vma.clone();
+    if current.start < start {
+        // aaaa|VVVVVVVV   committed on its own: it stays even if what follows fails.
+        current = split_vma(tree, &current, start, true)?.1;
+    }
+    let mut txn = tree.transaction();
+    if end < current.end {
+        // VVVV|bbbb      in the same transaction as the change.
+        current = split_in(&mut txn, &current, end, false)?.0;
+    } else {
+        current = txn.current(&current)?.clone();
+    }
+    let changed = Arc::new(change.applied_to(&current));
+    txn.replace(changed.clone())?;
+    txn.commit();
+    Ok(changed)
+}
