@@ -96,6 +96,22 @@ fn main() {
     row("rangemap, random inserts", bytes);
     drop(map);
 
+    // The same range sizes laid back to back: no empty range between two values, so maple
+    // spends one slot per range instead of two (as for a run of adjacent VMAs).
+    let packed = back_to_back(&layout);
+    println!("\nthe same ranges laid back to back (no gaps):\n");
+    println!("| {:<32} | {:>12} | {:>13} |", "structure", "heap bytes", "bytes / range");
+    println!("|{:-<34}|{:->14}|{:->15}|", "", "", "");
+    let (tree, bytes) = measure(|| maple_random(&packed));
+    row("maple, random inserts", bytes);
+    drop(tree);
+    let (tree, bytes) = measure(|| maple_sorted(&packed));
+    row("maple, from_sorted", bytes);
+    drop(tree);
+    let (map, bytes) = measure(|| btree_collect(&packed));
+    row("BTreeMap, collect", bytes);
+    drop(map);
+
     println!("\nmaple shape (node bytes only, as the validator counts them):\n");
     println!(
         "| {:<22} | {:>6} | {:>7} | {:>8} | {:>7} | {:>12} | {:>10} | {:>12} |",
@@ -116,4 +132,19 @@ fn main() {
             shape.node_bytes as f64 / shape.values as f64
         );
     }
+}
+
+/// `layout`'s ranges, same sizes and insert order, laid back to back from the same base.
+fn back_to_back(layout: &Layout) -> Layout {
+    let mut next = layout.ranges[0].0;
+    let ranges = layout
+        .ranges
+        .iter()
+        .map(|&(first, last)| {
+            let range = (next, next + (last - first));
+            next = range.1 + 1;
+            range
+        })
+        .collect();
+    Layout { ranges, order: layout.order.clone() }
 }

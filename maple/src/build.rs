@@ -1,6 +1,6 @@
 //! Building whole trees: bulk build from sorted ranges, and the O(n) clone fork uses.
 
-use crate::node::{free_subtree, Child, Item, NodePtr, NodeRef, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS};
+use crate::node::{free_subtree, Child, Item, NodePtr, NodeRef, Slots, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS};
 use crate::pool::Pool;
 use crate::sync::store_exclusive;
 use crate::write::chunk_end;

@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 use arrayvec::ArrayVec;
 
-use crate::node::{NodePtr, NodeRef, MAX_HEIGHT};
+use crate::node::{NodePtr, NodeRef, Slots, MAX_HEIGHT};
 use crate::{Entry, Range};
 
 /// One node on the path, with the range it covers and the slot the path goes through.

@@ -2,7 +2,7 @@
 
 use core::fmt::{self, Debug, Formatter};
 
-use crate::node::{NodePtr, NodeRef};
+use crate::node::{NodePtr, NodeRef, Slots};
 
 /// Writes the tree below `root`, one node a line, children indented under their parent.
 pub(crate) fn write_tree<T: Debug>(f: &mut Formatter<'_>, root: Option<NodePtr<T>>) -> fmt::Result {

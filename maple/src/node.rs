@@ -125,10 +125,63 @@ impl<T> Clone for Child<T> {
 }
 impl<T> Copy for Child<T> {}
 
-/// Counts the pivots strictly below `index`: the slot that holds `index`.
-#[inline(always)]
-fn count_below<const N: usize>(pivots: &[u64; N], index: u64) -> usize {
-    pivots.iter().map(|&p| usize::from(p < index)).sum()
+/// What leaves and branches share: slots delimited by `P` pivots, and the arithmetic that
+/// turns them into ranges.
+pub(crate) trait Slots<const P: usize> {
+    fn head(&self) -> &Header;
+    fn pivots(&self) -> &[u64; P];
+
+    /// Slots in use.
+    fn len(&self) -> usize {
+        usize::from(self.head().len)
+    }
+
+    /// The slot holding `index` (which must lie in the node's range): the number of pivots
+    /// strictly below it, counted over the whole fixed array (unused pivots are `u64::MAX`).
+    #[inline(always)]
+    fn slot_of(&self, index: u64) -> usize {
+        self.pivots().iter().map(|&p| usize::from(p < index)).sum()
+    }
+
+    /// The first index of `slot` in a node whose range starts at `min`.
+    #[inline(always)]
+    fn first_of(&self, slot: usize, min: u64) -> u64 {
+        if slot == 0 {
+            min
+        } else {
+            self.pivots()[slot - 1] + 1
+        }
+    }
+
+    /// The last index of `slot` in a node whose range ends at `max`.
+    #[inline(always)]
+    fn last_of(&self, slot: usize, max: u64) -> u64 {
+        if slot + 1 < self.len() {
+            self.pivots()[slot]
+        } else {
+            max
+        }
+    }
+}
+
+impl<T> Slots<{ LEAF_SLOTS - 1 }> for Leaf<T> {
+    fn head(&self) -> &Header {
+        &self.head
+    }
+
+    fn pivots(&self) -> &[u64; LEAF_SLOTS - 1] {
+        &self.pivots
+    }
+}
+
+impl<T> Slots<{ BRANCH_SLOTS - 1 }> for Branch<T> {
+    fn head(&self) -> &Header {
+        &self.head
+    }
+
+    fn pivots(&self) -> &[u64; BRANCH_SLOTS - 1] {
+        &self.pivots
+    }
 }
 
 /// The number of indexes in `[first, last]`, saturating at `u64::MAX` for the whole space.
@@ -244,36 +297,6 @@ impl<T> Leaf<T> {
         }
     }
 
-    pub(crate) fn len(&self) -> usize {
-        usize::from(self.head.len)
-    }
-
-    /// The slot holding `index` (which must lie in the leaf's range).
-    #[inline(always)]
-    pub(crate) fn slot_of(&self, index: u64) -> usize {
-        count_below(&self.pivots, index)
-    }
-
-    pub(crate) fn first_of(&self, slot: usize, min: u64) -> u64 {
-        if slot == 0 {
-            min
-        } else {
-            self.pivots[slot - 1] + 1
-        }
-    }
-
-    pub(crate) fn last_of(&self, slot: usize, max: u64) -> u64 {
-        if slot + 1 < self.len() {
-            self.pivots[slot]
-        } else {
-            max
-        }
-    }
-
-    pub(crate) fn pivots(&self) -> &[u64; LEAF_SLOTS - 1] {
-        &self.pivots
-    }
-
     pub(crate) fn is_occupied(&self, slot: usize) -> bool {
         self.head.occupied & (1 << slot) != 0
     }
@@ -367,36 +390,6 @@ impl<T> Branch<T> {
             gaps: [0; BRANCH_SLOTS],
             children: [None; BRANCH_SLOTS],
         }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        usize::from(self.head.len)
-    }
-
-    /// The child whose range holds `index` (which must lie in the branch's range).
-    #[inline(always)]
-    pub(crate) fn slot_of(&self, index: u64) -> usize {
-        count_below(&self.pivots, index)
-    }
-
-    pub(crate) fn first_of(&self, slot: usize, min: u64) -> u64 {
-        if slot == 0 {
-            min
-        } else {
-            self.pivots[slot - 1] + 1
-        }
-    }
-
-    pub(crate) fn last_of(&self, slot: usize, max: u64) -> u64 {
-        if slot + 1 < self.len() {
-            self.pivots[slot]
-        } else {
-            max
-        }
-    }
-
-    pub(crate) fn pivots(&self) -> &[u64; BRANCH_SLOTS - 1] {
-        &self.pivots
     }
 
     #[inline(always)]

@@ -5,7 +5,7 @@
 //! AVX2 the walk is compiled a second time with it enabled and chosen at run time, so one
 //! binary runs everywhere and uses the wide compares where they exist.
 
-use crate::node::{Leaf, NodePtr, NodeRef};
+use crate::node::{Leaf, NodePtr, NodeRef, Slots};
 
 /// The leaf slot holding an index, with the leaf's range.
 pub(crate) struct Found<'a, T> {

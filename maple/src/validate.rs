@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::node::{NodePtr, NodeRef, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS};
+use crate::node::{NodePtr, NodeRef, Slots, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS};
 use crate::View;
 
 /// A broken invariant, with where it was found: what [`View::validate`] reports.

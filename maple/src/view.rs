@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 use crate::cursor::Cursor;
 use crate::iter::{Iter, Ranges};
-use crate::node::{NodePtr, NodeRef};
+use crate::node::{NodePtr, NodeRef, Slots};
 use crate::search::locate;
 use crate::{Entry, Error, Range};
 

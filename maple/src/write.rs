@@ -25,7 +25,7 @@
 
 use arrayvec::ArrayVec;
 
-use crate::node::{Child, Item, NodePtr, NodeRef, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS, MAX_HEIGHT};
+use crate::node::{Child, Item, NodePtr, NodeRef, Slots, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS, MAX_HEIGHT};
 use crate::pool::Pool;
 use crate::reclaim::Retired;
 use crate::{Error, Range, View};
