@@ -4,141 +4,23 @@
 //! expected result. Also: a failure in the middle of a transaction keeps the transaction's
 //! earlier changes, a dropped transaction changes nothing, and bad input is refused.
 //!
-//! Expected contents come from a reference model written here (a `BTreeMap` of value
+//! Expected contents come from a reference model written in `common` (a `BTreeMap` of value
 //! ranges), never from the tree.
 
 #![cfg(not(loom))]
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use maple::{AllocHook, Error, Range, Transaction, Tree, View};
+use maple::{AllocHook, Error, Range, Tree};
 
-/// Every range of a state, empty ones included, in index order.
-type Content = Vec<(u64, u64, Option<u64>)>;
+#[allow(dead_code)]
+mod common;
 
-/// The reference: the ranges holding a value, `first -> (last, value)`.
-#[derive(Clone, Debug, Default)]
-struct Model {
-    map: BTreeMap<u64, (u64, u64)>,
-}
+use common::{apply_model, apply_tree, apply_txn, content, valid, SplitMix};
 
-impl Model {
-    fn store(&mut self, first: u64, last: u64, value: Option<u64>) {
-        let hit: Vec<u64> =
-            self.map.range(..=last).rev().take_while(|(_, (end, _))| *end >= first).map(|(&start, _)| start).collect();
-        for start in hit {
-            let (end, old) = self.map.remove(&start).unwrap();
-            if start < first {
-                self.map.insert(start, (first - 1, old));
-            }
-            if end > last {
-                self.map.insert(last + 1, (end, old));
-            }
-        }
-        if let Some(value) = value {
-            self.map.insert(first, (last, value));
-        }
-    }
-
-    /// The value range holding `index`, if any.
-    fn value_at(&self, index: u64) -> Option<Range> {
-        let (&first, &(last, _)) = self.map.range(..=index).next_back()?;
-        (last >= index).then_some(Range { first, last })
-    }
-
-    fn occupied(&self, first: u64, last: u64) -> Option<Range> {
-        if let Some(range) = self.value_at(first) {
-            return Some(range);
-        }
-        let (&start, &(end, _)) = self.map.range(first..).next()?;
-        (start <= last).then_some(Range { first: start, last: end })
-    }
-
-    fn content(&self) -> Content {
-        let mut out = Vec::new();
-        let mut next = Some(0u64);
-        for (&first, &(last, value)) in &self.map {
-            let start = next.expect("no value after one ending at u64::MAX");
-            if first > start {
-                out.push((start, first - 1, None));
-            }
-            out.push((first, last, Some(value)));
-            next = last.checked_add(1);
-        }
-        if let Some(start) = next {
-            out.push((start, u64::MAX, None));
-        }
-        out
-    }
-}
-
-fn content(view: &View<'_, u64>) -> Content {
-    view.ranges(Range::ALL).map(|e| (e.range.first, e.range.last, e.value.copied())).collect()
-}
-
-fn valid<T>(view: &View<'_, T>) -> maple::Shape {
-    view.validate().unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// One write, applied alike to the tree (in place or in a transaction) and to the model.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Op {
-    Store(u64, u64, u64),
-    Insert(u64, u64, u64),
-    Clear(u64, u64),
-    Erase(u64),
-}
-
-/// What the op returns when it succeeds, worked out on the model (which it then changes).
-fn apply_model(model: &mut Model, op: Op) -> Result<Option<Range>, Error> {
-    match op {
-        Op::Store(f, l, _) | Op::Insert(f, l, _) | Op::Clear(f, l) if f > l => {
-            Err(Error::InvalidRange { first: f, last: l })
-        }
-        Op::Store(f, l, v) => {
-            model.store(f, l, Some(v));
-            Ok(None)
-        }
-        Op::Insert(f, l, v) => match model.occupied(f, l) {
-            Some(range) => Err(Error::Occupied(range)),
-            None => {
-                model.store(f, l, Some(v));
-                Ok(None)
-            }
-        },
-        Op::Clear(f, l) => {
-            model.store(f, l, None);
-            Ok(None)
-        }
-        Op::Erase(i) => {
-            let range = model.value_at(i);
-            if let Some(range) = range {
-                model.store(range.first, range.last, None);
-            }
-            Ok(range)
-        }
-    }
-}
-
-fn apply_tree(tree: &mut Tree<u64>, op: Op) -> Result<Option<Range>, Error> {
-    match op {
-        Op::Store(f, l, v) => tree.store(f, l, v).map(|()| None),
-        Op::Insert(f, l, v) => tree.insert(f, l, v).map(|()| None),
-        Op::Clear(f, l) => tree.clear(f, l).map(|()| None),
-        Op::Erase(i) => tree.erase(i),
-    }
-}
-
-fn apply_txn(txn: &mut Transaction<'_, u64>, op: Op) -> Result<Option<Range>, Error> {
-    match op {
-        Op::Store(f, l, v) => txn.store(f, l, v).map(|()| None),
-        Op::Insert(f, l, v) => txn.insert(f, l, v).map(|()| None),
-        Op::Clear(f, l) => txn.clear(f, l).map(|()| None),
-        Op::Erase(i) => txn.erase(i),
-    }
-}
+type Model = common::Model<u64>;
+type Op = common::Op<u64>;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Mode {
@@ -485,17 +367,10 @@ fn no_memory_at_all_refuses_every_write() {
 }
 
 /// A random write on the `[0, 4000)` area.
-fn random_op(rng: &mut u64, tag: u64) -> Op {
-    let mut next = || {
-        *rng = rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = *rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    let first = next() % 4000;
-    let last = first + [0, 1, 5, 30, 300][(next() % 5) as usize];
-    match next() % 8 {
+fn random_op(rng: &mut SplitMix, tag: u64) -> Op {
+    let first = rng.below(4000);
+    let last = first + [0, 1, 5, 30, 300][rng.below(5) as usize];
+    match rng.below(8) {
         0..=3 => Op::Store(first, last, tag),
         4 => Op::Insert(first, last, tag),
         5 | 6 => Op::Clear(first, last),
@@ -517,7 +392,7 @@ fn random_failures_never_corrupt_the_tree() {
             state % 8 != 0
         })
     };
-    let mut rng = 99u64;
+    let mut rng = SplitMix(99);
 
     let mut tree = Tree::new();
     let mut model = Model::default();

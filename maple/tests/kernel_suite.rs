@@ -4,96 +4,24 @@
 //! iteration across node boundaries, paused walks, and the replay of a real process's
 //! memory-map activity.
 //!
-//! Every expectation comes from a reference model written here (a `BTreeMap` of value
-//! ranges, with brute-force queries) or is worked out by hand in the test; the tree is
+//! Every expectation comes from a reference model written here and in `common` (a
+//! `BTreeMap` of value ranges, with brute-force queries) or is worked out by hand in the test; the tree is
 //! validated after the steps.
 
 #![cfg(not(loom))]
 
-use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use maple::{Error, Range, Tree, View};
 
-/// Every range of a state, empty ones included, in index order.
-type Content<T> = Vec<(u64, u64, Option<T>)>;
+mod common;
 
-/// The reference: the ranges holding a value, `first -> (last, value)`.
-#[derive(Clone, Debug, Default)]
-struct Model<T> {
-    map: BTreeMap<u64, (u64, T)>,
-}
+use common::{apply_model, apply_tree, apply_txn, content, r, valid, Model, SplitMix};
 
-impl<T: Clone + PartialEq + Debug> Model<T> {
-    fn new() -> Self {
-        Model { map: BTreeMap::new() }
-    }
+type Op = common::Op<u64>;
 
-    /// Stores `value` (or emptiness) over `[first, last]`, trimming what it overlaps.
-    fn store(&mut self, first: u64, last: u64, value: Option<T>) {
-        let hit: Vec<u64> =
-            self.map.range(..=last).rev().take_while(|(_, (end, _))| *end >= first).map(|(&start, _)| start).collect();
-        for start in hit {
-            let (end, old) = self.map.remove(&start).unwrap();
-            if start < first {
-                self.map.insert(start, (first - 1, old.clone()));
-            }
-            if end > last {
-                self.map.insert(last + 1, (end, old));
-            }
-        }
-        if let Some(value) = value {
-            self.map.insert(first, (last, value));
-        }
-    }
-
-    /// The range holding `index` (a maximal empty range when no value is there).
-    fn at(&self, index: u64) -> (u64, u64, Option<T>) {
-        let before = self.map.range(..=index).next_back();
-        if let Some((&first, (last, value))) = before {
-            if *last >= index {
-                return (first, *last, Some(value.clone()));
-            }
-        }
-        let first = before.map_or(0, |(_, (last, _))| last + 1);
-        let last = self.map.range(index..).next().map_or(u64::MAX, |(&f, _)| f - 1);
-        (first, last, None)
-    }
-
-    /// Empties the whole range holding `index`; the range if it held a value.
-    fn erase(&mut self, index: u64) -> Option<Range> {
-        let (first, last, value) = self.at(index);
-        value?;
-        self.store(first, last, None);
-        Range::new(first, last)
-    }
-
-    /// The first value range meeting `[first, last]`.
-    fn occupied(&self, first: u64, last: u64) -> Option<Range> {
-        self.values().find(|(f, l, _)| *f <= last && *l >= first).map(|(f, l, _)| Range { first: f, last: l })
-    }
-
-    fn values(&self) -> impl DoubleEndedIterator<Item = (u64, u64, T)> + '_ {
-        self.map.iter().map(|(&first, (last, value))| (first, *last, value.clone()))
-    }
-
-    fn content(&self) -> Content<T> {
-        let mut out = Vec::new();
-        let mut next = Some(0u64);
-        for (first, last, value) in self.values() {
-            let start = next.expect("no value after one ending at u64::MAX");
-            if first > start {
-                out.push((start, first - 1, None));
-            }
-            out.push((first, last, Some(value)));
-            next = last.checked_add(1);
-        }
-        if let Some(start) = next {
-            out.push((start, u64::MAX, None));
-        }
-        out
-    }
-
+/// The queries only these tests ask of the model, by brute force.
+impl<T: Clone> Model<T> {
     fn find(&self, index: u64, limit: u64) -> Option<(u64, u64, T)> {
         if index > limit {
             return None;
@@ -156,24 +84,11 @@ fn gap_among(empties: &[(u64, u64)], within: Range, size: u64, lowest: bool) -> 
     }
 }
 
-/// Every range of a view, empty ones included, values cloned.
-fn content<T: Clone>(view: &View<'_, T>) -> Content<T> {
-    view.ranges(Range::ALL).map(|e| (e.range.first, e.range.last, e.value.cloned())).collect()
-}
-
 /// Validates the view and compares every range of it with the model.
 fn check<T: Clone + PartialEq + Debug>(view: &View<'_, T>, model: &Model<T>) {
     let shape = view.validate().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(shape.values, model.map.len(), "value count");
     assert_eq!(content(view), model.content());
-}
-
-fn valid<T>(view: &View<'_, T>) -> maple::Shape {
-    view.validate().unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn r(first: u64, last: u64) -> Range {
-    Range::new(first, last).unwrap()
 }
 
 /// The leaves of the tree, `[min, max]` each, read from the node structure `Debug` prints.
@@ -191,72 +106,6 @@ fn leaf_spans<T: Debug>(tree: &Tree<T>) -> Vec<(u64, u64)> {
         .collect();
     assert_eq!(spans.len(), valid(&tree.snapshot()).leaves);
     spans
-}
-
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// One write, applied alike to the tree (in place or in a transaction) and to the model.
-#[derive(Clone, Copy, Debug)]
-enum Op {
-    Store(u64, u64, u64),
-    Insert(u64, u64, u64),
-    Clear(u64, u64),
-    Erase(u64),
-}
-
-/// What the op should return, worked out on the model (which it then changes).
-fn apply_model(model: &mut Model<u64>, op: Op) -> Result<Option<Range>, Error> {
-    match op {
-        Op::Store(f, l, v) => {
-            model.store(f, l, Some(v));
-            Ok(None)
-        }
-        Op::Insert(f, l, v) => match model.occupied(f, l) {
-            Some(range) => Err(Error::Occupied(range)),
-            None => {
-                model.store(f, l, Some(v));
-                Ok(None)
-            }
-        },
-        Op::Clear(f, l) => {
-            model.store(f, l, None);
-            Ok(None)
-        }
-        Op::Erase(i) => Ok(model.erase(i)),
-    }
-}
-
-fn apply_tree(tree: &mut Tree<u64>, op: Op) -> Result<Option<Range>, Error> {
-    match op {
-        Op::Store(f, l, v) => tree.store(f, l, v).map(|()| None),
-        Op::Insert(f, l, v) => tree.insert(f, l, v).map(|()| None),
-        Op::Clear(f, l) => tree.clear(f, l).map(|()| None),
-        Op::Erase(i) => tree.erase(i),
-    }
-}
-
-fn apply_txn(txn: &mut maple::Transaction<'_, u64>, op: Op) -> Result<Option<Range>, Error> {
-    match op {
-        Op::Store(f, l, v) => txn.store(f, l, v).map(|()| None),
-        Op::Insert(f, l, v) => txn.insert(f, l, v).map(|()| None),
-        Op::Clear(f, l) => txn.clear(f, l).map(|()| None),
-        Op::Erase(i) => txn.erase(i),
-    }
 }
 
 /// Runs `ops` on copies of `base` twice (in place, and in one transaction per `batch` ops),
@@ -290,7 +139,7 @@ fn run_both(base: &Tree<u64>, model: &Model<u64>, ops: &[Op], batch: usize) {
 /// `n` contiguous ranges `[10i, 10i + 9]` holding `i`, built by bulk load, with the model.
 fn contiguous(n: u64) -> (Tree<u64>, Model<u64>) {
     let tree = Tree::from_sorted((0..n).map(|i| (r(10 * i, 10 * i + 9), i))).unwrap();
-    let mut model = Model::new();
+    let mut model = Model::default();
     for i in 0..n {
         model.store(10 * i, 10 * i + 9, Some(i));
     }
@@ -359,7 +208,7 @@ fn sequence_forward_insert_load_erase_every_other() {
 fn sequence_reverse_insert_in_transactions() {
     const N: u64 = 2000;
     let tree = Tree::new();
-    let mut model = Model::new();
+    let mut model = Model::default();
     for i in (0..N).rev() {
         let mut txn = tree.transaction();
         txn.insert(i * 10, i * 10 + 4, i).unwrap();
@@ -461,7 +310,7 @@ fn stores_spanning_two_three_and_many_leaves() {
 fn rebalances_up_to_the_root() {
     // 1000 single-index values with a gap after each: 2000 slots, at least three levels.
     let mut base = Tree::new();
-    let mut model = Model::new();
+    let mut model = Model::default();
     for i in 0..1000u64 {
         base.insert(2 * i, 2 * i, i).unwrap();
         model.store(2 * i, 2 * i, Some(i));
@@ -505,7 +354,7 @@ fn rebalances_up_to_the_root() {
     // The same with transactions, several erasures per commit, and wide clears.
     let tree = base.try_clone().unwrap();
     let mut expected = model.clone();
-    let mut rng = Rng(7);
+    let mut rng = SplitMix(7);
     for _ in 0..300 {
         let mut txn = tree.transaction();
         for _ in 0..5 {
@@ -649,7 +498,7 @@ fn gap_windows_at_both_ends_of_a_tall_tree() {
     const MAX: u64 = u64::MAX;
     // [0, 0xfff], then 1000 pages every other page from 0x2000, then [MAX - 0xfff, MAX].
     let mut tree = Tree::new();
-    let mut model = Model::new();
+    let mut model = Model::default();
     let mut put = |tree: &mut Tree<u64>, f: u64, l: u64, v: u64| {
         tree.insert(f, l, v).unwrap();
         model.store(f, l, Some(v));
@@ -692,9 +541,9 @@ fn gap_windows_at_both_ends_of_a_tall_tree() {
 
 #[test]
 fn gap_values_after_erases_match_brute_force() {
-    let mut rng = Rng(42);
+    let mut rng = SplitMix(42);
     let mut tree = Tree::new();
-    let mut model = Model::new();
+    let mut model = Model::default();
     // Ranges of random length with random holes, across [0, 2^20).
     let mut at = 0u64;
     while at < 1 << 20 {
@@ -747,7 +596,7 @@ fn gap_values_after_erases_match_brute_force() {
 #[test]
 fn filling_a_window_exactly() {
     let mut tree = Tree::new();
-    let mut model = Model::new();
+    let mut model = Model::default();
     // Values outside and inside the window [0x10000, 0x1ffff].
     for (f, l) in [(0x0, 0xffff), (0x10400, 0x104ff), (0x12345, 0x12345), (0x18000, 0x18fff), (0x20000, 0x2ffff)] {
         tree.insert(f, l, f).unwrap();
@@ -808,7 +657,7 @@ fn filling_a_window_exactly() {
 /// 1000 values `[3i, 3i + 1]` with an empty index after each, and the model.
 fn spaced() -> (Tree<u64>, Model<u64>) {
     let mut tree = Tree::new();
-    let mut model = Model::new();
+    let mut model = Model::default();
     for i in 0..1000u64 {
         tree.store(3 * i, 3 * i + 1, i).unwrap();
         model.store(3 * i, 3 * i + 1, Some(i));
@@ -872,7 +721,7 @@ fn find_with_limits_and_reverse_find() {
     let snap = tree.snapshot();
     let own = |x: Option<(Range, &u64)>| x.map(|(range, v)| (range.first, range.last, *v));
     let points = probes(&tree);
-    let mut rng = Rng(3);
+    let mut rng = SplitMix(3);
     let mut pairs: Vec<(u64, u64)> = Vec::new();
     for &p in &points {
         for d in [0, 1, 2, 3, 47] {
@@ -970,10 +819,10 @@ fn replay_of_a_python_process_memory_maps() {
     let ops = replay_ops();
     assert!(ops.len() > 800);
     // In place and in transactions of 8, each step validated and compared with the model.
-    run_both(&Tree::new(), &Model::new(), &ops, 8);
+    run_both(&Tree::new(), &Model::default(), &ops, 8);
 
     let mut tree = Tree::new();
-    let mut model = Model::new();
+    let mut model = Model::default();
     let mut tallest = valid(&tree.snapshot());
     for &op in &ops {
         assert_eq!(apply_tree(&mut tree, op), apply_model(&mut model, op));
@@ -996,7 +845,7 @@ fn replay_of_a_python_process_memory_maps() {
 
     // Tear it down in a scattered order with erase, as exit would.
     let mut firsts: Vec<u64> = model.values().map(|(f, _, _)| f).collect();
-    let mut rng = Rng(11);
+    let mut rng = SplitMix(11);
     while !firsts.is_empty() {
         let f = firsts.swap_remove(rng.below(firsts.len() as u64) as usize);
         let want = model.erase(f);

@@ -1,75 +1,28 @@
 //! Model tests: random operation sequences on the tree and on a plain `BTreeMap` reference
-//! written here, compared after every step with every kind of query.
-
-use std::collections::BTreeMap;
+//! (written in `common`, with the queries below), compared after every step with every kind
+//! of query.
 
 use maple::{Error, Range, Tree, View};
 use proptest::prelude::*;
 
+#[allow(dead_code)]
+mod common;
+
+use common::{apply_model, apply_tree, apply_txn, content, SplitMix};
+
 /// The reference: non-empty ranges by first index, `first -> (last, value)`.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct Model {
-    map: BTreeMap<u64, (u64, u32)>,
-}
+type Model = common::Model<u32>;
+type Op = common::Op<u32>;
 
+/// The queries these tests ask of the model, with ranges as `Range`.
 impl Model {
-    fn store(&mut self, first: u64, last: u64, value: Option<u32>) {
-        let hit: Vec<(u64, u64, u32)> = self
-            .map
-            .range(..=last)
-            .rev()
-            .take_while(|(_, (end, _))| *end >= first)
-            .map(|(&s, &(e, v))| (s, e, v))
-            .collect();
-        for (start, end, value) in hit {
-            self.map.remove(&start);
-            if start < first {
-                self.map.insert(start, (first - 1, value));
-            }
-            if end > last {
-                self.map.insert(last + 1, (end, value));
-            }
-        }
-        if let Some(value) = value {
-            self.map.insert(first, (last, value));
-        }
-    }
-
-    fn occupied(&self, first: u64, last: u64) -> Option<Range> {
-        self.values().find(|(range, _)| range.first <= last && range.last >= first).map(|(range, _)| range)
-    }
-
-    fn values(&self) -> impl DoubleEndedIterator<Item = (Range, u32)> + '_ {
-        self.map.iter().map(|(&first, &(last, value))| (Range { first, last }, value))
-    }
-
-    /// Every range, empty ones included, in order.
-    fn all_ranges(&self) -> Vec<(Range, Option<u32>)> {
-        let mut out = Vec::new();
-        let mut next = Some(0u64);
-        for (range, value) in self.values() {
-            let start = next.expect("values do not overlap");
-            if range.first > start {
-                out.push((Range { first: start, last: range.first - 1 }, None));
-            }
-            out.push((range, Some(value)));
-            next = range.last.checked_add(1);
-        }
-        if let Some(start) = next {
-            out.push((Range { first: start, last: u64::MAX }, None));
-        }
-        out
+    fn ranged_values(&self) -> impl DoubleEndedIterator<Item = (Range, u32)> + '_ {
+        self.values().map(|(first, last, value)| (Range { first, last }, value))
     }
 
     fn load(&self, index: u64) -> (Range, Option<u32>) {
-        if let Some((&first, &(last, value))) = self.map.range(..=index).next_back() {
-            if last >= index {
-                return (Range { first, last }, Some(value));
-            }
-        }
-        let first = self.map.range(..=index).next_back().map_or(0, |(_, (last, _))| last + 1);
-        let last = self.map.range(index..).next().map_or(u64::MAX, |(&start, _)| start - 1);
-        (Range { first, last }, None)
+        let (first, last, value) = self.at(index);
+        (Range { first, last }, value)
     }
 
     fn gap(&self, within: Range, size: u64, lowest: bool) -> Result<Range, Error> {
@@ -99,7 +52,7 @@ impl Model {
         } else {
             // Walk the empty rooms downwards from `within.last`.
             let mut cursor = Some(within.last);
-            for (range, _) in self.values().rev().skip_while(|(range, _)| range.first > within.last) {
+            for (range, _) in self.ranged_values().rev().skip_while(|(range, _)| range.first > within.last) {
                 let Some(at) = cursor.filter(|&at| at >= within.first) else { break };
                 if range.last < at {
                     if let Some(found) = fits(range.last + 1, at) {
@@ -115,14 +68,6 @@ impl Model {
     fn values_from(&self, first: u64) -> impl Iterator<Item = (Range, u32)> + '_ {
         self.map.range(first..).map(|(&first, &(last, value))| (Range { first, last }, value))
     }
-}
-
-#[derive(Clone, Debug)]
-enum Op {
-    Store(u64, u64, u32),
-    Insert(u64, u64, u32),
-    Clear(u64, u64),
-    Erase(u64),
 }
 
 /// Indexes that crowd together (so ranges collide), with the ends of the space mixed in.
@@ -150,60 +95,18 @@ fn op() -> impl Strategy<Value = Op> {
     })
 }
 
-/// Applies `op` to the model and returns what the tree must answer.
-fn apply_model(model: &mut Model, op: &Op) -> Result<Option<Range>, Error> {
-    match *op {
-        Op::Store(first, last, value) => model.store(first, last, Some(value)),
-        Op::Insert(first, last, value) => {
-            if let Some(range) = model.occupied(first, last) {
-                return Err(Error::Occupied(range));
-            }
-            model.store(first, last, Some(value));
-        }
-        Op::Clear(first, last) => model.store(first, last, None),
-        Op::Erase(index) => {
-            let (range, value) = model.load(index);
-            if value.is_none() {
-                return Ok(None);
-            }
-            model.store(range.first, range.last, None);
-            return Ok(Some(range));
-        }
-    }
-    Ok(None)
-}
-
-fn apply_tree(tree: &mut Tree<u32>, op: &Op) -> Result<Option<Range>, Error> {
-    match *op {
-        Op::Store(first, last, value) => tree.store(first, last, value).map(|()| None),
-        Op::Insert(first, last, value) => tree.insert(first, last, value).map(|()| None),
-        Op::Clear(first, last) => tree.clear(first, last).map(|()| None),
-        Op::Erase(index) => tree.erase(index),
-    }
-}
-
-fn apply_txn(txn: &mut maple::Transaction<'_, u32>, op: &Op) -> Result<Option<Range>, Error> {
-    match *op {
-        Op::Store(first, last, value) => txn.store(first, last, value).map(|()| None),
-        Op::Insert(first, last, value) => txn.insert(first, last, value).map(|()| None),
-        Op::Clear(first, last) => txn.clear(first, last).map(|()| None),
-        Op::Erase(index) => txn.erase(index),
-    }
-}
-
 /// Compares every query of `view` with the model, probing around `probes`.
 fn check(view: &View<'_, u32>, model: &Model, probes: &[u64]) {
     if let Err(invalid) = view.validate() {
         eprintln!("{invalid}");
         panic!("{invalid}\n{view:?}");
     }
-    let all: Vec<(Range, Option<u32>)> = view.ranges(Range::ALL).map(|e| (e.range, e.value.copied())).collect();
-    assert_eq!(all, model.all_ranges(), "ranges differ");
+    assert_eq!(content(view), model.content(), "ranges differ");
     let values: Vec<(Range, u32)> = view.iter().map(|(r, v)| (r, *v)).collect();
-    let expected: Vec<(Range, u32)> = model.values().collect();
+    let expected: Vec<(Range, u32)> = model.ranged_values().collect();
     assert_eq!(values, expected, "iter differs");
     let reversed: Vec<(Range, u32)> = view.iter().rev().map(|(r, v)| (r, *v)).collect();
-    assert_eq!(reversed, model.values().rev().collect::<Vec<_>>(), "reverse iter differs");
+    assert_eq!(reversed, model.ranged_values().rev().collect::<Vec<_>>(), "reverse iter differs");
     for &probe in probes {
         for index in [probe.saturating_sub(1), probe, probe.saturating_add(1)] {
             check_index(view, model, index);
@@ -216,12 +119,12 @@ fn check_index(view: &View<'_, u32>, model: &Model, index: u64) {
     assert_eq!((entry.range, entry.value.copied()), model.load(index), "load({index})");
     assert_eq!(view.get(index).copied(), model.load(index).1, "get({index})");
     let limit = index.saturating_add(700);
-    let expected_find = model.values().find(|(r, _)| r.last >= index && r.first <= limit);
+    let expected_find = model.ranged_values().find(|(r, _)| r.last >= index && r.first <= limit);
     assert_eq!(view.find(index, limit).map(|(r, v)| (r, *v)), expected_find, "find({index}, {limit})");
     let here = model.load(index).0;
-    let expected_next = model.values().find(|(r, _)| r.first > here.last);
+    let expected_next = model.ranged_values().find(|(r, _)| r.first > here.last);
     assert_eq!(view.next(index).map(|(r, v)| (r, *v)), expected_next, "next({index})");
-    let expected_prev = model.values().rev().find(|(r, _)| r.last < here.first);
+    let expected_prev = model.ranged_values().rev().find(|(r, _)| r.last < here.first);
     assert_eq!(view.prev(index).map(|(r, v)| (r, *v)), expected_prev, "prev({index})");
     let next_range = here.last.checked_add(1).map(|i| model.load(i));
     assert_eq!(view.next_range(index).map(|e| (e.range, e.value.copied())), next_range, "next_range({index})");
@@ -229,7 +132,7 @@ fn check_index(view: &View<'_, u32>, model: &Model, index: u64) {
     assert_eq!(view.prev_range(index).map(|e| (e.range, e.value.copied())), prev_range, "prev_range({index})");
     let window = Range { first: index, last: limit };
     let in_window: Vec<(Range, u32)> = view.range(window).rev().map(|(r, v)| (r, *v)).collect();
-    let expected_window: Vec<(Range, u32)> = model.values().rev().filter(|(r, _)| r.overlaps(&window)).collect();
+    let expected_window: Vec<(Range, u32)> = model.ranged_values().rev().filter(|(r, _)| r.overlaps(&window)).collect();
     assert_eq!(in_window, expected_window, "range({window}).rev()");
     for size in [1, 7, 64, 1000] {
         for within in [Range::ALL, window, Range { first: index.saturating_sub(5000), last: index }] {
@@ -256,8 +159,8 @@ proptest! {
     fn exclusive_edits_match_the_model(ops in prop::collection::vec(op(), 1..300)) {
         let (mut tree, mut model) = (Tree::new(), Model::default());
         for op in &ops {
-            let expected = apply_model(&mut model, op);
-            prop_assert_eq!(apply_tree(&mut tree, op), expected, "{:?}", op);
+            let expected = apply_model(&mut model, *op);
+            prop_assert_eq!(apply_tree(&mut tree, *op), expected, "{:?}", op);
             check(&tree.snapshot(), &model, &probes_of(op));
         }
     }
@@ -280,8 +183,8 @@ proptest! {
             let committed = model.clone();
             let mut txn = tree.transaction();
             for op in batch {
-                let expected = apply_model(&mut model, op);
-                prop_assert_eq!(apply_txn(&mut txn, op), expected, "{:?}", op);
+                let expected = apply_model(&mut model, *op);
+                prop_assert_eq!(apply_txn(&mut txn, *op), expected, "{:?}", op);
                 check(&txn, &model, &probes_of(op));
             }
             check(&before, &committed, &[]);
@@ -297,39 +200,22 @@ proptest! {
         let mut tree = Tree::new();
         let mut model = Model::default();
         for op in &setup {
-            let _ = apply_model(&mut model, op);
-            let _ = apply_tree(&mut tree, op);
+            let _ = apply_model(&mut model, *op);
+            let _ = apply_tree(&mut tree, *op);
         }
         {
             let mut txn = tree.transaction();
             for op in &ops {
-                let _ = apply_txn(&mut txn, op);
+                let _ = apply_txn(&mut txn, *op);
             }
         }
         check(&tree.snapshot(), &model, &[]);
         let mut shadow = model.clone();
         for op in &ops {
-            let expected = apply_model(&mut shadow, op);
-            prop_assert_eq!(apply_tree(&mut tree, op), expected);
+            let expected = apply_model(&mut shadow, *op);
+            prop_assert_eq!(apply_tree(&mut tree, *op), expected);
         }
         check(&tree.snapshot(), &shadow, &[]);
-    }
-}
-
-/// A tiny deterministic generator for the large cases.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
 
@@ -362,13 +248,13 @@ fn a_hundred_thousand_ranges_match_the_model() {
             _ => Op::Store(first, first + len, 1_000_000 + step),
         };
         let before = model.clone();
-        let expected = apply_model(&mut model, &op);
+        let expected = apply_model(&mut model, op);
         let fork = if step % 25 == 0 { Some(tree.clone()) } else { None };
         if step % 2 == 0 {
-            assert_eq!(apply_tree(&mut tree, &op), expected, "{op:?}");
+            assert_eq!(apply_tree(&mut tree, op), expected, "{op:?}");
         } else {
             let mut txn = tree.transaction();
-            assert_eq!(apply_txn(&mut txn, &op), expected, "{op:?}");
+            assert_eq!(apply_txn(&mut txn, op), expected, "{op:?}");
             txn.commit();
         }
         let snap = tree.snapshot();

@@ -8,7 +8,12 @@
 
 #![cfg(not(loom))]
 
-use maple::{Entry, Error, Range, Tree, View};
+use maple::{Entry, Error, Range, Tree};
+
+#[allow(dead_code)]
+mod common;
+
+use common::{content, r, valid};
 
 const MAX: u64 = u64::MAX;
 
@@ -16,14 +21,6 @@ const MAX: u64 = u64::MAX;
 type Found = (u64, u64, char);
 /// A range's first and last index.
 type Pair = (u64, u64);
-
-fn r(first: u64, last: u64) -> Range {
-    Range::new(first, last).unwrap()
-}
-
-fn valid<T>(view: &View<'_, T>) -> maple::Shape {
-    view.validate().unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// An entry as plain data.
 fn e<T: Copy>(entry: Entry<'_, T>) -> (u64, u64, Option<T>) {
@@ -33,10 +30,6 @@ fn e<T: Copy>(entry: Entry<'_, T>) -> (u64, u64, Option<T>) {
 /// A value with its range as plain data.
 fn v<T: Copy>(found: Option<(Range, &T)>) -> Option<(u64, u64, T)> {
     found.map(|(range, value)| (range.first, range.last, *value))
-}
-
-fn content<T: Copy>(view: &View<'_, T>) -> Vec<(u64, u64, Option<T>)> {
-    view.ranges(Range::ALL).map(e).collect()
 }
 
 /// Every range, empty ones included, of the sorted disjoint `values`.

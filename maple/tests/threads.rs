@@ -5,13 +5,13 @@
 //! once.
 //!
 //! The writer's states are a deterministic function of the version number, worked out
-//! beforehand on a reference model written here; every value the transaction of version
+//! beforehand on the reference model in `common`; every value the transaction of version
 //! `v` writes carries `v`, and each transaction stamps `v` into a marker at `u64::MAX`, so
 //! a reader knows which state its snapshot must equal exactly.
 
 #![cfg(not(loom))]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
@@ -20,65 +20,23 @@ use std::time::{Duration, Instant};
 use crossbeam_epoch::Collector;
 use maple::{Range, Tree, View};
 
+#[allow(dead_code)]
+mod common;
+
+use common::{apply_model, apply_txn, content, SplitMix};
+
 /// A value: the version of the transaction that wrote it, and which write of it.
 type Value = (u64, u64);
 /// Every range of a state, empty ones included, in index order.
-type Content = Vec<(u64, u64, Option<Value>)>;
+type Content = common::Content<Value>;
+/// The reference: the ranges holding a value.
+type Model = common::Model<Value>;
+type Op = common::Op<Value>;
 
 /// The id of the marker value at `[u64::MAX, u64::MAX]`.
 const MARKER: u64 = u64::MAX;
 /// The writes land in `[0, SPACE)`.
 const SPACE: u64 = 20_000;
-
-/// The reference: the ranges holding a value, `first -> (last, value)`.
-#[derive(Clone, Debug, Default)]
-struct Model {
-    map: BTreeMap<u64, (u64, Value)>,
-}
-
-impl Model {
-    fn store(&mut self, first: u64, last: u64, value: Option<Value>) {
-        let hit: Vec<u64> =
-            self.map.range(..=last).rev().take_while(|(_, (end, _))| *end >= first).map(|(&start, _)| start).collect();
-        for start in hit {
-            let (end, old) = self.map.remove(&start).unwrap();
-            if start < first {
-                self.map.insert(start, (first - 1, old));
-            }
-            if end > last {
-                self.map.insert(last + 1, (end, old));
-            }
-        }
-        if let Some(value) = value {
-            self.map.insert(first, (last, value));
-        }
-    }
-
-    fn erase(&mut self, index: u64) {
-        if let Some((&first, &(last, _))) = self.map.range(..=index).next_back() {
-            if last >= index {
-                self.store(first, last, None);
-            }
-        }
-    }
-
-    fn content(&self) -> Content {
-        let mut out = Vec::new();
-        let mut next = Some(0u64);
-        for (&first, &(last, value)) in &self.map {
-            let start = next.expect("no value after one ending at u64::MAX");
-            if first > start {
-                out.push((start, first - 1, None));
-            }
-            out.push((first, last, Some(value)));
-            next = last.checked_add(1);
-        }
-        if let Some(start) = next {
-            out.push((start, u64::MAX, None));
-        }
-        out
-    }
-}
 
 /// The range of `content` holding `index`.
 fn at(content: &Content, index: u64) -> (u64, u64, Option<Value>) {
@@ -93,37 +51,10 @@ fn lowest_gap(content: &Content, within: Range, size: u64) -> Option<Range> {
     })
 }
 
-fn content(view: &View<'_, Value>) -> Content {
-    view.ranges(Range::ALL).map(|e| (e.range.first, e.range.last, e.value.copied())).collect()
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Op {
-    Store(u64, u64, Value),
-    Clear(u64, u64),
-    Erase(u64),
-}
-
 /// The writes of version `v`: two to six of them, each over part of an entry, an entry,
 /// several entries or many nodes, then the marker. A function of `v` alone.
 fn ops_of(v: u64) -> Vec<Op> {
-    let mut rng = Rng(v.wrapping_mul(0x1000_0000_01b3));
+    let mut rng = SplitMix(v.wrapping_mul(0x1000_0000_01b3));
     let count = 2 + rng.below(5);
     let mut ops = Vec::new();
     for k in 0..count {
@@ -157,11 +88,7 @@ fn states(versions: u64) -> Vec<Content> {
     let mut out = vec![model.content()];
     for v in 1..=versions {
         for op in ops_of(v) {
-            match op {
-                Op::Store(f, l, value) => model.store(f, l, Some(value)),
-                Op::Clear(f, l) => model.store(f, l, None),
-                Op::Erase(i) => model.erase(i),
-            }
+            apply_model(&mut model, op).unwrap();
         }
         out.push(model.content());
     }
@@ -201,13 +128,7 @@ fn readers_see_whole_committed_states_only() {
             for v in 1..=VERSIONS {
                 let mut txn = tree.transaction();
                 for op in ops_of(v) {
-                    match op {
-                        Op::Store(f, l, value) => txn.store(f, l, value).unwrap(),
-                        Op::Clear(f, l) => txn.clear(f, l).unwrap(),
-                        Op::Erase(i) => {
-                            txn.erase(i).unwrap();
-                        }
-                    }
+                    apply_txn(&mut txn, op).unwrap();
                 }
                 txn.commit();
                 // Every so often let the readers catch up, so that they see many states.
@@ -224,7 +145,7 @@ fn readers_see_whole_committed_states_only() {
             let (tree, expected, seen, done, start) = (&tree, &expected, &seen, &done, &start);
             s.spawn(move || {
                 start.wait();
-                let mut rng = Rng(reader as u64 + 1);
+                let mut rng = SplitMix(reader as u64 + 1);
                 let mut last = 0;
                 loop {
                     // Read the flag first: a snapshot taken after it is set is the last state.
@@ -415,7 +336,7 @@ fn replaced_values_are_dropped_once_when_readers_are_gone() {
     let stop = AtomicBool::new(false);
     thread::scope(|s| {
         s.spawn(|| {
-            let mut rng = Rng(5);
+            let mut rng = SplitMix(5);
             for v in 0..400u64 {
                 let mut txn = tree.transaction();
                 for _ in 0..4 {
