@@ -13,6 +13,8 @@ struct Frame<T> {
     min: u64,
     max: u64,
     slot: usize,
+    /// Slots in use in `node`, kept so a step within a node reads nothing from it.
+    len: usize,
 }
 
 /// A position at one range (empty or not) of a non-empty tree.
@@ -44,12 +46,12 @@ impl<'a, T> Cursor<'a, T> {
             match unsafe { node.get::<'a>() } {
                 NodeRef::Leaf(leaf) => {
                     let slot = leaf.slot_of(index);
-                    self.path.push(Frame { node, min, max, slot });
+                    self.path.push(Frame { node, min, max, slot, len: leaf.len() });
                     return;
                 }
                 NodeRef::Branch(branch) => {
                     let slot = branch.slot_of(index);
-                    self.path.push(Frame { node, min, max, slot });
+                    self.path.push(Frame { node, min, max, slot, len: branch.len() });
                     (min, max, node) = (branch.first_of(slot, min), branch.last_of(slot, max), branch.child(slot));
                 }
             }
@@ -57,6 +59,7 @@ impl<'a, T> Cursor<'a, T> {
     }
 
     /// The range under the cursor and its value.
+    #[inline]
     pub(crate) fn entry(&self) -> Entry<'a, T> {
         let frame = self.path.last().expect("a cursor always has a leaf");
         // SAFETY: as in `descend`; the last frame is always a leaf.
@@ -68,8 +71,20 @@ impl<'a, T> Cursor<'a, T> {
     }
 
     /// Moves to the next range; `false` (and no move) at the end of the index space.
+    #[inline]
     pub(crate) fn step_forward(&mut self) -> bool {
-        let Some(depth) = self.path.iter().rposition(|frame| frame.slot + 1 < node_len(frame.node)) else {
+        let leaf = self.path.last_mut().expect("a cursor always has a leaf");
+        if leaf.slot + 1 < leaf.len {
+            leaf.slot += 1;
+            return true;
+        }
+        self.cross_forward()
+    }
+
+    /// [`Cursor::step_forward`] out of the last slot of a leaf: up to the nearest ancestor
+    /// with a slot to the right, and down its left edge.
+    fn cross_forward(&mut self) -> bool {
+        let Some(depth) = self.path.iter().rposition(|frame| frame.slot + 1 < frame.len) else {
             return false;
         };
         self.path.truncate(depth + 1);
@@ -80,7 +95,18 @@ impl<'a, T> Cursor<'a, T> {
     }
 
     /// Moves to the previous range; `false` (and no move) at index 0.
+    #[inline]
     pub(crate) fn step_back(&mut self) -> bool {
+        let leaf = self.path.last_mut().expect("a cursor always has a leaf");
+        if leaf.slot > 0 {
+            leaf.slot -= 1;
+            return true;
+        }
+        self.cross_back()
+    }
+
+    /// [`Cursor::step_back`] out of the first slot of a leaf.
+    fn cross_back(&mut self) -> bool {
         let Some(depth) = self.path.iter().rposition(|frame| frame.slot > 0) else {
             return false;
         };
@@ -103,13 +129,5 @@ impl<'a, T> Cursor<'a, T> {
                 self.descend(child, min, max, target);
             }
         }
-    }
-}
-
-fn node_len<T>(node: NodePtr<T>) -> usize {
-    // SAFETY: cursor frames only hold nodes their creator keeps alive.
-    match unsafe { node.get() } {
-        NodeRef::Leaf(leaf) => leaf.len(),
-        NodeRef::Branch(branch) => branch.len(),
     }
 }
