@@ -33,6 +33,14 @@ macro_rules! vm_flags {
         impl VmFlags {
             $(
                 $(#[$doc])*
+                ///
+                #[doc = concat!("Bit ", stringify!($bit), ".")]
+                ///
+                /// ```
+                #[doc = concat!("let flag = vma::VmFlags::", stringify!($name), ";")]
+                #[doc = concat!("assert_eq!(flag.bits(), 1 << ", stringify!($bit), ");")]
+                #[doc = concat!("assert_eq!(flag.to_string(), ", stringify!($mn), ");")]
+                /// ```
                 pub const $name: VmFlags = VmFlags(1u64 << $bit);
             )*
         }
