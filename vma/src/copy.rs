@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::{merge_new_range, MergeState, Vma, VmaError, VmaMergeRequest, VmaTree, PAGE_SHIFT, PAGE_SIZE};
+use crate::{merge_new_range, MergeState, Vma, VmaCursor, VmaError, VmaMergeRequest, VmaTree, PAGE_SHIFT, PAGE_SIZE};
 
 /// Copies `vma` to `[addr, addr + len)` with file offset `pgoff` (the move half of
 /// mremap); returns the VMA now covering the destination and whether it was a merge.
@@ -35,11 +35,13 @@ pub fn copy_vma(tree: &VmaTree, vma: &Arc<Vma>, addr: u64, len: u64, pgoff: u64)
     let pgoff = if vma.is_anonymous() && vma.anon.is_none() { addr >> PAGE_SHIFT } else { pgoff };
     let mut vmg = VmaMergeRequest::with_attrs_of(vma, addr, end, pgoff);
     {
-        let txn = tree.transaction();
-        if txn.find(addr, end - 1).is_some() {
+        // A snapshot is enough to find the neighbours: the merge checks again, under the
+        // writer lock, that they are current and that the range is empty.
+        let snap = tree.snapshot();
+        if snap.find(addr, end - 1).is_some() {
             return Err(VmaError::Occupied);
         }
-        let (prev, next) = txn.cursor(addr).around(addr, end);
+        let (prev, next) = VmaCursor::new(&snap, addr).around(addr, end);
         vmg.prev = prev.cloned();
         vmg.next = next.cloned();
     }
@@ -72,10 +74,6 @@ pub fn merge_extend(tree: &VmaTree, vma: &Arc<Vma>, delta: u64) -> Option<Arc<Vm
     let end = vma.end.checked_add(delta)?;
     let mut vmg = VmaMergeRequest::with_attrs_of(vma, vma.end, end, vma.end_pgoff());
     vmg.prev = Some(vma.clone());
-    vmg.next = {
-        let txn = tree.transaction();
-        let next = txn.cursor(vma.end).around(vma.end, end).1.cloned();
-        next
-    };
+    vmg.next = VmaCursor::new(&tree.snapshot(), vma.end).around(vma.end, end).1.cloned();
     merge_new_range(tree, &mut vmg)
 }

@@ -582,9 +582,9 @@ pub fn merge_existing_range(tree: &VmaTree, vmg: &mut VmaMergeRequest) -> Option
         // A range strictly inside middle cannot merge:  MM[MM]MM
         return None;
     }
-    let mut cursor = txn.cursor(middle.start);
-    let prev = if left_side { cursor.around(middle.start, middle.end).0.cloned() } else { None };
-    let next = if right_side { cursor.around(middle.start, middle.end).1.cloned() } else { None };
+    let (below, above) = txn.cursor(middle.start).around(middle.start, middle.end);
+    let prev = if left_side { below.cloned() } else { None };
+    let next = if right_side { above.cloned() } else { None };
     vmg.prev = if left_side { prev.clone() } else { Some(middle.clone()) };
     vmg.next = next.clone();
 
