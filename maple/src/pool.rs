@@ -9,6 +9,7 @@ use core::fmt;
 use core::ptr::NonNull;
 
 use crate::node::{free_node, Branch, Kind, Leaf, NodePtr, NodeRef};
+use crate::sync::{Arc, Mutex};
 use crate::Error;
 
 /// Spare nodes kept of each kind between writes.
@@ -66,14 +67,73 @@ pub(crate) struct Pool<T> {
     leaves: Vec<NodePtr<T>>,
     branches: Vec<NodePtr<T>>,
     hook: Option<AllocHook>,
+    /// Nodes that commits retired, handed back by the epoch collector once no reader can
+    /// reach them; the next reservation takes them before allocating.
+    returns: Arc<Returns<T>>,
 }
 
 // SAFETY: the pool owns its spare nodes outright; they hold no values.
 unsafe impl<T: Send> Send for Pool<T> {}
 
+/// Emptied nodes on their way back from the epoch collector (any thread) to the writer.
+pub(crate) struct Returns<T> {
+    nodes: Mutex<Vec<NodePtr<T>>>,
+}
+
+/// Nodes kept waiting to be reused; more are freed.
+const RETURNS_KEPT: usize = 1024;
+
+// SAFETY: the nodes in the list are unreachable and hold no values; the mutex serialises access.
+unsafe impl<T: Send> Send for Returns<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Returns<T> {}
+
+impl<T> Returns<T> {
+    /// Takes an unreachable node back: drops what it holds and keeps its memory for reuse.
+    ///
+    /// # Safety
+    /// Nobody can reach `node` any more (its children, if any, are handled separately).
+    pub(crate) unsafe fn give_back(&self, node: NodePtr<T>) {
+        // SAFETY: the caller hands the node over.
+        unsafe { empty_out(node) };
+        let mut nodes = self.nodes.lock();
+        if nodes.len() < RETURNS_KEPT {
+            nodes.push(node);
+        } else {
+            drop(nodes);
+            // SAFETY: as above.
+            unsafe { free_node(node) };
+        }
+    }
+}
+
+impl<T> Drop for Returns<T> {
+    fn drop(&mut self) {
+        for node in self.nodes.get_mut().drain(..) {
+            // SAFETY: returned nodes belong to the list alone.
+            unsafe { free_node(node) };
+        }
+    }
+}
+
+/// Drops a node's values (leaf) or forgets its children (branch), keeping the memory.
+///
+/// # Safety
+/// The caller owns `node`.
+unsafe fn empty_out<T>(node: NodePtr<T>) {
+    // SAFETY: the caller owns the node.
+    unsafe {
+        match node.get() {
+            NodeRef::Leaf(_) => node.leaf_mut().empty_out(),
+            NodeRef::Branch(_) => node.branch_mut().empty_out(),
+        }
+    }
+}
+
 impl<T> Pool<T> {
     pub(crate) fn new() -> Self {
-        Pool { leaves: Vec::new(), branches: Vec::new(), hook: None }
+        let returns = Arc::new(Returns { nodes: Mutex::new(Vec::new()) });
+        Pool { leaves: Vec::new(), branches: Vec::new(), hook: None, returns }
     }
 
     pub(crate) fn set_hook(&mut self, hook: Option<AllocHook>) {
@@ -81,8 +141,16 @@ impl<T> Pool<T> {
         self.hook = hook;
     }
 
+    /// Where a commit's batch sends its nodes once they are free.
+    pub(crate) fn returns(&self) -> Arc<Returns<T>> {
+        Arc::clone(&self.returns)
+    }
+
     /// Makes sure `leaves` leaves and `branches` branches can be taken without failing.
     pub(crate) fn reserve(&mut self, leaves: usize, branches: usize) -> Result<(), Error> {
+        if self.leaves.len() < leaves || self.branches.len() < branches {
+            self.take_returns();
+        }
         while self.leaves.len() < leaves {
             let leaf = self.allocate(|| Leaf::<T>::new(false))?;
             self.leaves.push(NodePtr::from_leaf(leaf));
@@ -133,27 +201,40 @@ impl<T> Pool<T> {
     pub(crate) unsafe fn recycle(&mut self, node: NodePtr<T>) {
         // SAFETY: the caller hands the node over.
         unsafe {
-            let spares = match node.get() {
-                NodeRef::Leaf(_) => {
-                    node.leaf_mut().empty_out();
-                    &mut self.leaves
-                }
-                NodeRef::Branch(_) => {
-                    node.branch_mut().empty_out();
-                    &mut self.branches
-                }
-            };
-            if spares.len() < SPARES_KEPT {
-                spares.push(node);
-            } else {
-                free_node(node);
-            }
+            empty_out(node);
+            self.keep(node);
+        }
+    }
+
+    /// Files an emptied node among the spares, or frees it when there are enough.
+    ///
+    /// # Safety
+    /// The pool owns `node`, which holds nothing.
+    unsafe fn keep(&mut self, node: NodePtr<T>) {
+        let spares = match node.kind() {
+            Kind::Leaf => &mut self.leaves,
+            Kind::Branch => &mut self.branches,
+        };
+        if spares.len() < SPARES_KEPT {
+            spares.push(node);
+        } else {
+            // SAFETY: the pool owns the node.
+            unsafe { free_node(node) };
+        }
+    }
+
+    /// Moves the nodes the epoch collector has handed back into the spares.
+    fn take_returns(&mut self) {
+        let returned = core::mem::take(&mut *self.returns.nodes.lock());
+        for node in returned {
+            // SAFETY: returned nodes are emptied and now belong to the pool.
+            unsafe { self.keep(node) };
         }
     }
 
     fn release_spares(&mut self) {
+        self.take_returns();
         for node in self.leaves.drain(..).chain(self.branches.drain(..)) {
-            debug_assert!(matches!(node.kind(), Kind::Leaf | Kind::Branch));
             // SAFETY: spare nodes belong to the pool alone.
             unsafe { free_node(node) };
         }

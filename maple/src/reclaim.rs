@@ -1,7 +1,9 @@
 //! Deferred freeing of replaced nodes: epoch-based in normal builds, kept until the tree
 //! drops under loom (so the models explore the publication protocol, not crossbeam's).
 
-use crate::node::{free_node, free_subtree, NodePtr};
+use crate::node::{NodePtr, NodeRef};
+use crate::pool::Returns;
+use crate::sync::Arc;
 
 /// A published node that a transaction replaced.
 pub(crate) enum Retired<T> {
@@ -12,8 +14,12 @@ pub(crate) enum Retired<T> {
     Subtree(NodePtr<T>),
 }
 
-/// Everything one commit replaced, freed together once no reader can reach it.
-pub(crate) struct Batch<T>(pub(crate) Vec<Retired<T>>);
+/// Everything one commit replaced, freed together once no reader can reach it. The node
+/// memory goes back to the tree's pool (`home`) for later writes, as a slab cache would.
+pub(crate) struct Batch<T> {
+    pub(crate) nodes: Vec<Retired<T>>,
+    pub(crate) home: Arc<Returns<T>>,
+}
 
 // SAFETY: a batch owns unreachable nodes and the values in them; freeing them on another
 // thread is fine when the values may be sent and shared.
@@ -21,16 +27,32 @@ unsafe impl<T: Send + Sync> Send for Batch<T> {}
 
 impl<T> Drop for Batch<T> {
     fn drop(&mut self) {
-        for retired in self.0.drain(..) {
+        for retired in self.nodes.drain(..) {
             // SAFETY: a batch is dropped only after no reader can reach its nodes (the epoch
             // has moved on, or the tree itself is gone), and each node was retired once.
             unsafe {
                 match retired {
-                    Retired::Node(node) => free_node(node),
-                    Retired::Subtree(node) => free_subtree(node),
+                    Retired::Node(node) => self.home.give_back(node),
+                    Retired::Subtree(node) => give_back_subtree(&self.home, node),
                 }
             }
         }
+    }
+}
+
+/// Gives back a node and everything below it, children first.
+///
+/// # Safety
+/// Nobody can reach any node of the subtree any more.
+unsafe fn give_back_subtree<T>(home: &Returns<T>, node: NodePtr<T>) {
+    // SAFETY: the caller owns the whole subtree.
+    unsafe {
+        if let NodeRef::Branch(branch) = node.get() {
+            for child in branch.children() {
+                give_back_subtree(home, child);
+            }
+        }
+        home.give_back(node);
     }
 }
 
@@ -65,11 +87,13 @@ mod epoch {
 
         /// Frees `batch` once every guard pinned now has dropped.
         pub(crate) fn retire<T: Send + Sync + 'static>(&self, batch: Batch<T>, _graveyard: &mut Graveyard<T>) {
-            if batch.0.is_empty() {
+            if batch.nodes.is_empty() {
                 return;
             }
             let guard = self.pin();
             guard.0.defer(move || drop(batch));
+            // Hand the batch to the global queue now, so it is freed (and its nodes come back
+            // to the pool) as soon as the epoch allows rather than when this thread's bag fills.
             guard.0.flush();
         }
     }

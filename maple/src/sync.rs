@@ -6,8 +6,12 @@
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicPtr, Ordering};
+#[cfg(loom)]
+pub(crate) use loom::sync::Arc;
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicPtr, Ordering};
+#[cfg(not(loom))]
+pub(crate) use std::sync::Arc;
 
 /// The ordering of the store that publishes a new root.
 ///

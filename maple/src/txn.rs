@@ -42,7 +42,7 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         let root = tree.root.load(crate::sync::Ordering::Relaxed);
         // SAFETY: published nodes are only retired by a commit, which needs the lock we hold.
         let view = unsafe { View::new(NodePtr::from_raw(root)) };
-        Transaction { tree, writer, view, garbage: Vec::new() }
+        Transaction { tree, writer, view, garbage: Vec::with_capacity(16) }
     }
 
     fn edit<R>(&mut self, edit: impl FnOnce(&mut Editor<'_, T>) -> R) -> R {
@@ -126,8 +126,8 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
             unsafe { root.seal() };
         }
         self.tree.root.store(root.map_or(core::ptr::null_mut(), NodePtr::as_raw), PUBLISH);
-        let batch = Batch(core::mem::take(&mut self.garbage));
         let writer = &mut *self.writer;
+        let batch = Batch { nodes: core::mem::take(&mut self.garbage), home: writer.pool.returns() };
         self.tree.reclaimer().retire(batch, &mut writer.graveyard);
     }
 }

@@ -46,10 +46,12 @@ impl<T> Clone for Step<T> {
 impl<T> Copy for Step<T> {}
 
 type Path<T> = ArrayVec<Step<T>, MAX_HEIGHT>;
-/// Leaf slots gathered for a rebuild: at most 16 before, 1 new, 16 after.
-type Items<T> = ArrayVec<Item<T>, { 3 * LEAF_SLOTS }>;
-/// Children gathered for a rebuild: at most 9 before, 3 new, 9 after, or a neighbour's 10.
-type Children<T> = ArrayVec<Child<T>, { 3 * BRANCH_SLOTS + 2 }>;
+/// Leaf slots gathered for a rebuild: at most 16 before, 1 new, 16 after (or, with a
+/// neighbour pulled in, fewer than 22 or at most 30).
+type Items<T> = ArrayVec<Item<T>, { 2 * LEAF_SLOTS + 1 }>;
+/// Children gathered for a rebuild: at most 9 before, 3 new, 9 after (or, with a neighbour
+/// pulled in, fewer than 14 or at most 18).
+type Children<T> = ArrayVec<Child<T>, { 2 * BRANCH_SLOTS + 1 }>;
 
 /// Which neighbour a level pulls in.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -250,7 +252,10 @@ impl<T: Clone> Editor<'_, T> {
         mut items: Items<T>,
         changed: Range,
     ) {
-        let mut consumed: Vec<NodePtr<T>> = left.iter().chain(right.iter()).map(|step| step.node).collect();
+        // The two paths share their top; list each node once.
+        let mut consumed: Vec<NodePtr<T>> = Vec::with_capacity(4 * left.len());
+        consumed.extend(left.iter().map(|step| step.node));
+        consumed.extend(right.iter().map(|step| step.node).filter(|node| !left.iter().any(|step| step.node == *node)));
         let leaf_level = left.len() - 1;
         let ends_empty = items.last().is_some_and(|item| item.value.is_none());
         if ends_empty && right[leaf_level].max < u64::MAX {
