@@ -102,6 +102,19 @@ fn modify_keeps_the_first_split_at_the_map_count_limit() {
 }
 
 #[test]
+fn modify_keeps_the_first_split_when_may_split_refuses_the_second() {
+    let tree = VmaTree::new();
+    let ops = VmOps::new().with_may_split(|_, addr| if addr == 0x2000 { Err(22) } else { Ok(()) });
+    let v = put(&tree, Vma::new(0, 0x3000, 0, F).with_ops(ops));
+    let err = vma_modify(&tree, &v, 0x1000, 0x2000, VmaChange::Flags(VmFlags::READ)).unwrap_err();
+    assert_eq!(err, VmaError::SplitRefused(22));
+    assert_eq!(layout(&tree), [(0, 0x1000, 0), (0x1000, 0x3000, 1)]);
+    assert_eq!(at(&tree, 0x1000).id(), v.id());
+    assert!(tree.vmas().iter().all(|v| v.flags == F));
+    check(&tree);
+}
+
+#[test]
 fn first_fault_borrows_from_next_first() {
     let tree = VmaTree::new();
     let (x, y) = (AnonRef::new(), AnonRef::new());
