@@ -77,13 +77,15 @@ impl<T: Clone> Editor<'_, T> {
         if first > last {
             return Err(Error::InvalidRange { first, last });
         }
-        let height = self.height();
-        let (leaves, branches) = if height == 0 { (1, 0) } else { (3, 3 * (height - 1) + 1) };
-        self.pool.reserve(leaves, branches)?;
-        match *self.root {
-            None => self.plant(first, last, value),
-            Some(root) => self.store_in(root, first, last, value),
-        }
+        let Some(root) = *self.root else {
+            self.pool.reserve(1, 0)?;
+            self.plant(first, last, value);
+            return Ok(());
+        };
+        let left = descend(root, first);
+        let height = left.len();
+        self.pool.reserve(3, 3 * (height - 1) + 1)?;
+        self.store_in(root, left, first, last, value);
         Ok(())
     }
 
@@ -123,20 +125,6 @@ impl<T: Clone> Editor<'_, T> {
         !self.exclusive
     }
 
-    fn height(&self) -> usize {
-        let mut height = 0;
-        let mut next = *self.root;
-        while let Some(node) = next {
-            height += 1;
-            // SAFETY: the writer's nodes are alive.
-            next = match unsafe { node.get() } {
-                NodeRef::Branch(branch) => Some(branch.child(0)),
-                NodeRef::Leaf(_) => None,
-            };
-        }
-        height
-    }
-
     /// The first store into a tree without nodes.
     fn plant(&mut self, first: u64, last: u64, value: Option<T>) {
         if value.is_none() {
@@ -156,9 +144,8 @@ impl<T: Clone> Editor<'_, T> {
         *self.root = Some(leaf);
     }
 
-    fn store_in(&mut self, root: NodePtr<T>, first: u64, last: u64, value: Option<T>) {
-        let mut left = descend(root, first);
-        let mut right = descend(root, last);
+    fn store_in(&mut self, root: NodePtr<T>, mut left: Path<T>, first: u64, last: u64, value: Option<T>) {
+        let mut right = descend_beside(&left, last);
         let leaf_level = left.len() - 1;
         let items = self.gather_leaf(left[leaf_level], right[leaf_level], first, last, value);
         if self.rewrite_in_place(&left, &right, &items) {
@@ -500,13 +487,29 @@ pub(crate) fn chunk_end(n: usize, cap: usize, min: usize, can_end: impl Fn(usize
 /// The path from `root` to the leaf slot holding `index`.
 fn descend<T>(root: NodePtr<T>, index: u64) -> Path<T> {
     let mut path = Path::new();
-    let (mut node, mut min, mut max) = (root, 0, u64::MAX);
+    descend_into(&mut path, root, 0, u64::MAX, index);
+    path
+}
+
+/// The path to the leaf slot holding `index`, sharing `known`'s steps down to the deepest node
+/// whose range holds `index` (when both ends of a store are in one leaf, only the slot differs).
+fn descend_beside<T>(known: &Path<T>, index: u64) -> Path<T> {
+    let depth =
+        known.iter().rposition(|step| step.min <= index && index <= step.max).expect("the root holds every index");
+    let mut path: Path<T> = known[..depth].iter().copied().collect();
+    let step = known[depth];
+    descend_into(&mut path, step.node, step.min, step.max, index);
+    path
+}
+
+/// Extends `path` from `node` (covering `[min, max]`) down to the leaf slot holding `index`.
+fn descend_into<T>(path: &mut Path<T>, mut node: NodePtr<T>, mut min: u64, mut max: u64, index: u64) {
     loop {
         // SAFETY: the writer's nodes are alive.
         match unsafe { node.get() } {
             NodeRef::Leaf(found) => {
                 path.push(Step { node, min, max, slot: found.slot_of(index) });
-                return path;
+                return;
             }
             NodeRef::Branch(found) => {
                 let slot = found.slot_of(index);
