@@ -176,6 +176,25 @@ fn lookup(c: &mut Criterion) {
             b.iter(|| btree_batch(map, black_box(&addrs)))
         });
 
+        // Both trees bulk-built from the sorted ranges (full nodes, laid out in order): how
+        // much of the difference above is the fill that random inserts leave.
+        let sorted_cell = OnceCell::new();
+        group.bench_function(BenchmarkId::new("maple_from_sorted", n), |b| {
+            let tree = sorted_cell.get_or_init(|| {
+                let tree = maple_sorted(&layout);
+                assert_eq!(maple_batch(&tree.snapshot(), &addrs), expect(), "maple (sorted) disagrees");
+                tree
+            });
+            b.iter(|| maple_batch(&tree.snapshot(), black_box(&addrs)))
+        });
+        drop(sorted_cell);
+        let collect_cell = OnceCell::new();
+        group.bench_function(BenchmarkId::new("btreemap_collect", n), |b| {
+            let map = collect_cell.get_or_init(|| btree_collect(&layout));
+            b.iter(|| btree_batch(map, black_box(&addrs)))
+        });
+        drop(collect_cell);
+
         let rangemap_cell = OnceCell::new();
         group.bench_function(BenchmarkId::new("rangemap", n), |b| {
             let map = rangemap_cell.get_or_init(|| {
