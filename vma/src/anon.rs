@@ -11,7 +11,7 @@
 //! - [`anon_vma_prepare`] (first fault): an adjacent, compatible area whose chain has one
 //!   entry lends its anon_vma, so the two areas can merge later; otherwise a new one.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::sync::{next_identity, IdentitySource};
 use std::sync::Arc;
 
 use maple::View;
@@ -19,7 +19,7 @@ use maple::View;
 use crate::vma::same_object;
 use crate::{MemPolicy, VmFlags, Vma, VmaError, VmaTree};
 
-static NEXT_ANON: AtomicU64 = AtomicU64::new(1);
+static NEXT_ANON: IdentitySource = IdentitySource::new();
 
 /// A shared anon_vma object; two areas have "the same" anon_vma when they hold the same
 /// `Arc`.
@@ -42,7 +42,7 @@ impl AnonVma {
     /// assert!(vma::AnonVma::new().id() > 0);
     /// ```
     pub fn new() -> Arc<AnonVma> {
-        Arc::new(AnonVma { id: NEXT_ANON.fetch_add(1, Ordering::Relaxed) })
+        Arc::new(AnonVma { id: next_identity(&NEXT_ANON) })
     }
 
     /// A number unique to this anon_vma, for display.

@@ -40,6 +40,7 @@ mod flags;
 mod merge;
 mod modify;
 mod split;
+mod sync;
 mod tree;
 mod vma;
 

@@ -5,8 +5,8 @@
 //! nothing. The map count (the number of VMAs) is kept beside the tree and adjusted by the
 //! net change of each committed transaction.
 
+use crate::sync::{AtomicUsize, Ordering};
 use core::ops::Deref;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use maple::{AllocHook, Range, Snapshot, Transaction, View};

@@ -4,8 +4,8 @@
 //! clone with the change, which keeps the [`VmaId`]) and storing it in the tree in the same
 //! transaction that removes the old one. Pieces that split off get a new id.
 
+use crate::sync::{next_identity, IdentitySource};
 use core::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::anon::AnonRef;
@@ -25,8 +25,8 @@ pub const PAGE_SIZE: u64 = 4096;
 /// ```
 pub const PAGE_SHIFT: u32 = 12;
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-static NEXT_OBJECT: AtomicU64 = AtomicU64::new(1);
+static NEXT_ID: IdentitySource = IdentitySource::new();
+static NEXT_OBJECT: IdentitySource = IdentitySource::new();
 
 /// A stable name for a VMA that follows it across versions: a merge that grows `prev`
 /// returns a new version with `prev`'s id.
@@ -46,7 +46,7 @@ impl VmaId {
     /// assert!(vma::VmaId::fresh().get() > 0);
     /// ```
     pub fn fresh() -> VmaId {
-        VmaId(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+        VmaId(next_identity(&NEXT_ID))
     }
 
     /// The number behind the id.
@@ -84,7 +84,7 @@ impl File {
     /// assert!(f.id() > 0);
     /// ```
     pub fn new(name: impl Into<String>) -> Arc<File> {
-        Arc::new(File { id: NEXT_OBJECT.fetch_add(1, Ordering::Relaxed), name: name.into() })
+        Arc::new(File { id: next_identity(&NEXT_OBJECT), name: name.into() })
     }
 
     /// The file's name, for display.
@@ -243,7 +243,7 @@ impl UffdCtx {
     /// assert!(ctx.id() > 0);
     /// ```
     pub fn new() -> Arc<UffdCtx> {
-        Arc::new(UffdCtx { id: NEXT_OBJECT.fetch_add(1, Ordering::Relaxed) })
+        Arc::new(UffdCtx { id: next_identity(&NEXT_OBJECT) })
     }
 
     /// A number unique to this context, for display.
