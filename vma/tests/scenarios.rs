@@ -183,11 +183,7 @@ fn s07_2_middle_with_close_prev_only() {
     let tree = VmaTree::new();
     add(&tree, 0, 0x3000, 0);
     put(&tree, Vma::new(0x3000, 0x5000, 3, F).with_ops(close_ops()));
-    let before = dump(&tree);
-    let (merged, vmg) = merge_existing(&tree, 0x3000, 0x5000);
-    assert!(merged.is_none());
-    assert_eq!(vmg.state, MergeState::NoMerge);
-    assert_eq!(dump(&tree), before);
+    assert_no_existing_merge(&tree, 0x3000, 0x5000);
 }
 
 #[test]
@@ -195,11 +191,7 @@ fn s07_3_middle_with_close_next_only() {
     let tree = VmaTree::new();
     put(&tree, Vma::new(0x3000, 0x5000, 3, F).with_ops(close_ops()));
     add(&tree, 0x5000, 0x9000, 5);
-    let before = dump(&tree);
-    let (merged, vmg) = merge_existing(&tree, 0x3000, 0x5000);
-    assert!(merged.is_none());
-    assert_eq!(vmg.state, MergeState::NoMerge);
-    assert_eq!(dump(&tree), before);
+    assert_no_existing_merge(&tree, 0x3000, 0x5000);
 }
 
 #[test]
@@ -208,11 +200,7 @@ fn s07_4_middle_with_close_both_sides() {
     add(&tree, 0, 0x3000, 0);
     put(&tree, Vma::new(0x3000, 0x5000, 3, F).with_ops(close_ops()));
     add(&tree, 0x5000, 0x9000, 5);
-    let before = dump(&tree);
-    let (merged, vmg) = merge_existing(&tree, 0x3000, 0x5000);
-    assert!(merged.is_none());
-    assert_eq!(vmg.state, MergeState::NoMerge);
-    assert_eq!(dump(&tree), before);
+    assert_no_existing_merge(&tree, 0x3000, 0x5000);
     assert_eq!(tree.map_count(), 3);
 }
 
@@ -530,4 +518,14 @@ fn s16_mmap_basic() {
     assert_eq!(layout(&tree), [(0x24d000, 0x253000, 0x24d), (0x300000, 0x306000, 0x300)]);
     assert_eq!(tree.map_count(), 2);
     check(&tree);
+}
+
+/// Asks for an existing-range merge of `[start, end)` and checks that none happens: no VMA
+/// returned, state `NoMerge`, and the tree exactly as before.
+fn assert_no_existing_merge(tree: &VmaTree, start: u64, end: u64) {
+    let before = dump(tree);
+    let (merged, vmg) = merge_existing(tree, start, end);
+    assert!(merged.is_none(), "{start:#x}-{end:#x} merged");
+    assert_eq!(vmg.state, MergeState::NoMerge);
+    assert_eq!(dump(tree), before);
 }
