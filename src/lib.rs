@@ -4,7 +4,11 @@
 //! - [`maple`]: the range tree with lock-free snapshot reads;
 //! - [`vma`]: virtual memory areas and the merge engine;
 //! - [`mm`]: the address space.
+//!
+//! [`script`] reads op scripts and their output format.
 
 pub use maple;
 pub use mm;
 pub use vma;
+
+pub mod script;
