@@ -51,7 +51,8 @@ pub use copy::{copy_vma, merge_extend};
 pub use error::VmaError;
 pub use flags::VmFlags;
 pub use merge::{
-    commit_merge, merge_existing_range, merge_new_range, vma_expand, vma_shrink, Adjust, MergeState, VmaMergeRequest,
+    commit_merge, merge_existing_range, merge_new_range, merge_new_range_in, vma_expand, vma_shrink, Adjust,
+    MergeState, VmaMergeRequest,
 };
 pub use modify::{vma_modify, VmaChange};
 pub use split::split_vma;

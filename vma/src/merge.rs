@@ -387,25 +387,61 @@ fn aligned_range(start: u64, end: u64) -> bool {
 /// assert_eq!((merged.start, merged.pgoff, merged.id()), (0x1000, 1, next.id()));
 /// ```
 pub fn merge_new_range(tree: &VmaTree, vmg: &mut VmaMergeRequest) -> Option<Arc<Vma>> {
+    merge_new_range_in(tree.transaction(), vmg).ok()
+}
+
+/// [`merge_new_range`] inside a transaction the caller already changed (mmap clears the
+/// range it maps over in the same transaction, so readers see the old areas or the new
+/// one, never the hole between).
+///
+/// On a merge the transaction is committed and the merged VMA returned. When nothing
+/// merges (state `NoMerge`), the untouched transaction comes back as `Err(Some(txn))` for
+/// the caller to insert a new VMA into; when the merge failed (state `ErrorNoMem`, or
+/// `NoMerge` with `give_up_on_oom`), the transaction was dropped: `Err(None)`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use vma::{merge_new_range_in, Vma, VmaMergeRequest, VmaTree, VmFlags};
+/// let tree = VmaTree::new();
+/// let f = VmFlags::READ;
+/// let prev = tree.insert(Vma::new(0, 0x1000, 0, f)).unwrap();
+/// tree.insert(Vma::new(0x1000, 0x2000, 9, VmFlags::WRITE)).unwrap();
+/// // Map over [0x1000, 0x2000) in one transaction: clear, then merge with prev.
+/// let mut txn = tree.transaction();
+/// txn.clear(0x1000, 0x2000).unwrap();
+/// let mut vmg = VmaMergeRequest::new_range(0x1000, 0x2000, 1, f, None);
+/// vmg.prev = Some(prev);
+/// let merged = merge_new_range_in(txn, &mut vmg).ok().unwrap();
+/// assert_eq!((merged.start, merged.end), (0, 0x2000));
+/// assert_eq!(tree.map_count(), 1);
+/// ```
+pub fn merge_new_range_in<'t>(txn: VmaTxn<'t>, vmg: &mut VmaMergeRequest) -> Result<Arc<Vma>, Option<VmaTxn<'t>>> {
     vmg.state = MergeState::NoMerge;
-    let txn = tree.transaction();
     if vmg.flags.is_special() || !aligned_range(vmg.start, vmg.end) {
-        return None;
+        return Err(Some(txn));
     }
     // The neighbours must be current and around an empty range.
     let prev = match &vmg.prev {
-        Some(p) => Some(txn.current(p).ok()?.clone()).filter(|p| p.end <= vmg.start),
+        Some(p) => Some(match txn.current(p) {
+            Ok(p) => p.clone(),
+            Err(_) => return Err(Some(txn)),
+        })
+        .filter(|p| p.end <= vmg.start),
         None => None,
     };
     let next = match &vmg.next {
-        Some(n) => Some(txn.current(n).ok()?.clone()).filter(|n| n.start >= vmg.end),
+        Some(n) => Some(match txn.current(n) {
+            Ok(n) => n.clone(),
+            Err(_) => return Err(Some(txn)),
+        })
+        .filter(|n| n.start >= vmg.end),
         None => None,
     };
     if prev.is_none() && next.is_none() {
-        return None;
+        return Err(Some(txn));
     }
     if txn.find(vmg.start, vmg.end - 1).is_some() {
-        return None;
+        return Err(Some(txn));
     }
     let saved = Saved::of(vmg);
     let left = prev.as_ref().is_some_and(|p| vmg.can_merge_left(p));
@@ -430,13 +466,13 @@ pub fn merge_new_range(tree: &VmaTree, vmg: &mut VmaMergeRequest) -> Option<Arc<
         }
     }
     if !left && !right {
-        return None;
+        return Err(Some(txn));
     }
     match expand_in(txn, vmg) {
-        Ok(vma) => Some(vma),
+        Ok(vma) => Ok(vma),
         Err(_) => {
             saved.restore(vmg);
-            None
+            Err(None)
         }
     }
 }

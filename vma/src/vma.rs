@@ -74,6 +74,7 @@ impl VmaId {
 pub struct File {
     id: u64,
     name: String,
+    pages: Option<u64>,
 }
 
 impl File {
@@ -84,7 +85,26 @@ impl File {
     /// assert!(f.id() > 0);
     /// ```
     pub fn new(name: impl Into<String>) -> Arc<File> {
-        Arc::new(File { id: next_identity(&NEXT_OBJECT), name: name.into() })
+        Arc::new(File { id: next_identity(&NEXT_OBJECT), name: name.into(), pages: None })
+    }
+
+    /// A new file object of `pages` pages: an access to a page at or past the end is a
+    /// SIGBUS (a mapping may still extend past the end).
+    ///
+    /// ```
+    /// assert_eq!(vma::File::with_pages("data", 2).pages(), Some(2));
+    /// ```
+    pub fn with_pages(name: impl Into<String>, pages: u64) -> Arc<File> {
+        Arc::new(File { id: next_identity(&NEXT_OBJECT), name: name.into(), pages: Some(pages) })
+    }
+
+    /// The file's size in pages; `None` for a file without a size (every page exists).
+    ///
+    /// ```
+    /// assert_eq!(vma::File::new("x").pages(), None);
+    /// ```
+    pub fn pages(&self) -> Option<u64> {
+        self.pages
     }
 
     /// The file's name, for display.
