@@ -883,3 +883,510 @@ fn parse_vma_line(rest: &str) -> Result<VmaLine, ErrorKind> {
     args.finish()?;
     Ok(VmaLine { start, end, perms, pgoff, backing, vmflags })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rendering: the output format, and ops back into script text.
+// ---------------------------------------------------------------------------------------------
+
+impl fmt::Display for Prot {
+    /// Renders `none` or the letters in `rwx` order.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == Prot::default() {
+            return f.write_str("none");
+        }
+        for (set, letter) in [(self.read, "r"), (self.write, "w"), (self.exec, "x")] {
+            if set {
+                f.write_str(letter)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Kind::AnonPrivate => f.write_str("anon_private"),
+            Kind::AnonShared => f.write_str("anon_shared"),
+            Kind::FilePrivate { file, pgoff } => write!(f, "file_private:{file}:{pgoff}"),
+            Kind::FileShared { file, pgoff } => write!(f, "file_shared:{file}:{pgoff}"),
+        }
+    }
+}
+
+impl Mods {
+    /// The modifier words that are set, in the order of `opscript.md`.
+    ///
+    /// ```
+    /// let mods = maple_mm::script::Mods { ro: true, noreserve: true, ..Default::default() };
+    /// assert_eq!(mods.words().collect::<Vec<_>>(), ["noreserve", "ro"]);
+    /// ```
+    pub fn words(&self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.noreserve, "noreserve"),
+            (self.populate, "populate"),
+            (self.locked, "locked"),
+            (self.growsdown, "growsdown"),
+            (self.stack, "stack"),
+            (self.noreplace, "noreplace"),
+            (self.ro, "ro"),
+        ]
+        .into_iter()
+        .filter_map(|(set, word)| set.then_some(word))
+    }
+}
+
+impl fmt::Display for Advice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Advice::Number(number) = self {
+            return write!(f, "{number}");
+        }
+        let name = Advice::NAMED.iter().find(|(_, advice)| advice == self).map_or("?", |(name, _)| name);
+        f.write_str(name)
+    }
+}
+
+impl fmt::Display for Op {
+    /// Renders the op as a script line (without a newline); [`parse`] reads it back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Mmap { page, npages, prot, kind, mods } => {
+                write!(f, "mmap {page} {npages} {prot} {kind}")?;
+                for word in mods.words() {
+                    write!(f, " {word}")?;
+                }
+                Ok(())
+            }
+            Op::Munmap { page, npages } => write!(f, "munmap {page} {npages}"),
+            Op::Mprotect { page, npages, prot } => write!(f, "mprotect {page} {npages} {prot}"),
+            Op::Madvise { page, npages, advice } => write!(f, "madvise {page} {npages} {advice}"),
+            Op::Mlock { page, npages } => write!(f, "mlock {page} {npages}"),
+            Op::MlockOnfault { page, npages } => write!(f, "mlock_onfault {page} {npages}"),
+            Op::Munlock { page, npages } => write!(f, "munlock {page} {npages}"),
+            Op::Mseal { page, npages } => write!(f, "mseal {page} {npages}"),
+            Op::Mremap { old_page, old_npages, new_npages, maymove, fixed, dontunmap } => {
+                write!(f, "mremap {old_page} {old_npages} {new_npages}")?;
+                if *maymove {
+                    f.write_str(" maymove")?;
+                }
+                if let Some(target) = fixed {
+                    write!(f, " fixed {target}")?;
+                }
+                if *dontunmap {
+                    f.write_str(" dontunmap")?;
+                }
+                Ok(())
+            }
+            Op::Touch { page, npages } | Op::Read { page, npages } => {
+                let name = if matches!(self, Op::Touch { .. }) { "touch" } else { "read" };
+                write!(f, "{name} {page}")?;
+                if *npages != 1 {
+                    write!(f, " {npages}")?;
+                }
+                Ok(())
+            }
+            Op::Fork => f.write_str("fork"),
+        }
+    }
+}
+
+impl fmt::Display for Script {
+    /// Renders the script as text that [`parse`] reads back to an equal script: the `window`
+    /// line, the `file` lines, then one op per line.
+    ///
+    /// ```
+    /// use maple_mm::script::parse;
+    ///
+    /// let script = parse("window 8\nfile 2 3\nmmap 0 2 rw file_shared:2:0 ro\ntouch 1\n").unwrap();
+    /// let text = script.to_string();
+    /// assert_eq!(text, "window 8\nfile 2 3\nmmap 0 2 rw file_shared:2:0 ro\ntouch 1\n");
+    /// assert_eq!(parse(&text).unwrap(), script);
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "window {}", self.window)?;
+        for (id, pages) in &self.files {
+            writeln!(f, "file {id} {pages}")?;
+        }
+        for op in &self.ops {
+            writeln!(f, "{op}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for OpResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpResult::Ok => f.write_str("ok"),
+            OpResult::OkAt(page) => write!(f, "ok @{page}"),
+            OpResult::Err(errno) => write!(f, "err {errno}"),
+            OpResult::Segv(page) => write!(f, "segv @{page}"),
+            OpResult::Sigbus(page) => write!(f, "sigbus @{page}"),
+            OpResult::SkipOutOfWindow => f.write_str("skip out-of-window"),
+        }
+    }
+}
+
+impl fmt::Display for OpLine {
+    /// Renders `op <n> <result>`.
+    ///
+    /// ```
+    /// use maple_mm::script::{OpLine, OpResult};
+    ///
+    /// assert_eq!(OpLine { n: 2, result: OpResult::Segv(7) }.to_string(), "op 2 segv @7");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "op {} {}", self.n, self.result)
+    }
+}
+
+impl fmt::Display for Perms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let letter = |set: bool, yes: char, no: char| if set { yes } else { no };
+        write!(
+            f,
+            "{}{}{}{}",
+            letter(self.read, 'r', '-'),
+            letter(self.write, 'w', '-'),
+            letter(self.exec, 'x', '-'),
+            letter(self.shared, 's', 'p')
+        )
+    }
+}
+
+impl fmt::Display for Backing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Backing::Anon => f.write_str("anon"),
+            Backing::File(id) => write!(f, "file:{id}"),
+            Backing::SharedAnon(k) => write!(f, "shanon:{k}"),
+        }
+    }
+}
+
+impl fmt::Display for VmaLine {
+    /// Renders `vma <start> <end> <perms> <pgoff> <backing> <vmflags>`, with `-` for a missing
+    /// pgoff and for empty vmflags.
+    ///
+    /// ```
+    /// let outcome = maple_mm::script::parse_outcome("vma 0 4 ---p - anon -").unwrap();
+    /// assert_eq!(outcome.vmas[0].to_string(), "vma 0 4 ---p - anon -");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "vma {} {} {} ", self.start, self.end, self.perms)?;
+        match self.pgoff {
+            Some(pgoff) => write!(f, "{pgoff}")?,
+            None => f.write_str("-")?,
+        }
+        write!(f, " {} ", self.backing)?;
+        if self.vmflags.is_empty() {
+            f.write_str("-")
+        } else {
+            f.write_str(&self.vmflags.join(","))
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    /// Renders the output format: the op lines, then the VMA lines, each ending in a newline.
+    ///
+    /// ```
+    /// use maple_mm::script::parse_outcome;
+    ///
+    /// let text = "op 1 ok @0\nop 2 err ENOMEM\nvma 0 4 rw-p - anon rd,wr,mr,mw,me,ac\n";
+    /// assert_eq!(parse_outcome(text).unwrap().to_string(), text);
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for line in &self.ops {
+            writeln!(f, "{line}")?;
+        }
+        for vma in &self.vmas {
+            writeln!(f, "{vma}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Outcome {
+    /// Renders the output format like [`Display`](fmt::Display), and with `echo` each op line
+    /// carries a tab and `# <op text>` as the recorded scenario outputs do.
+    ///
+    /// ```
+    /// use maple_mm::script::{parse, parse_outcome};
+    ///
+    /// let script = parse("munmap 0 4").unwrap();
+    /// let outcome = parse_outcome("op 1 ok").unwrap();
+    /// assert_eq!(outcome.render(Some(&script)), "op 1 ok\t# munmap 0 4\n");
+    /// assert_eq!(outcome.render(None), "op 1 ok\n");
+    /// ```
+    pub fn render(&self, echo: Option<&Script>) -> String {
+        let Some(script) = echo else { return self.to_string() };
+        let mut text = String::new();
+        for line in &self.ops {
+            text.push_str(&line.to_string());
+            if let Some(op) = line.n.checked_sub(1).and_then(|index| script.ops.get(index)) {
+                text.push_str(&format!("\t# {op}"));
+            }
+            text.push('\n');
+        }
+        for vma in &self.vmas {
+            text.push_str(&format!("{vma}\n"));
+        }
+        text
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules both runners share: the window check and file sizes.
+// ---------------------------------------------------------------------------------------------
+
+/// Whether the pages `[page, page + npages)` leave the window `[0, window)`.
+fn leaves(page: u64, npages: u64, window: u64) -> bool {
+    match page.checked_add(npages) {
+        Some(end) => end > window,
+        None => true,
+    }
+}
+
+impl Op {
+    /// Whether the op must be reported as `skip out-of-window` in a window of `window` pages:
+    /// its range, or for mremap its resulting range (at the `fixed` target, else in place),
+    /// leaves `[0, window)`. An empty range at the window's end does not leave it. `fork`
+    /// never does.
+    ///
+    /// ```
+    /// use maple_mm::script::parse;
+    ///
+    /// let script = parse("window 16\nmunmap 12 4\nmunmap 12 5\nmremap 0 4 20\nmremap 0 4 4 fixed 14\nfork").unwrap();
+    /// let skipped: Vec<bool> = script.ops.iter().map(|op| op.leaves_window(script.window)).collect();
+    /// assert_eq!(skipped, [false, true, true, true, false]);
+    /// ```
+    pub fn leaves_window(&self, window: u64) -> bool {
+        match *self {
+            Op::Mmap { page, npages, .. }
+            | Op::Munmap { page, npages }
+            | Op::Mprotect { page, npages, .. }
+            | Op::Madvise { page, npages, .. }
+            | Op::Mlock { page, npages }
+            | Op::MlockOnfault { page, npages }
+            | Op::Munlock { page, npages }
+            | Op::Mseal { page, npages }
+            | Op::Touch { page, npages }
+            | Op::Read { page, npages } => leaves(page, npages, window),
+            Op::Mremap { old_page, old_npages, new_npages, fixed, .. } => {
+                leaves(old_page, old_npages, window) || leaves(fixed.unwrap_or(old_page), new_npages, window)
+            }
+            Op::Fork => false,
+        }
+    }
+}
+
+impl Script {
+    /// Whether op `index` (0-based) is out of the window and reported as `skip out-of-window`;
+    /// see [`Op::leaves_window`].
+    ///
+    /// ```
+    /// let script = maple_mm::script::parse("window 8\ntouch 7\ntouch 8\n").unwrap();
+    /// assert!(!script.op_leaves_window(0));
+    /// assert!(script.op_leaves_window(1));
+    /// ```
+    pub fn op_leaves_window(&self, index: usize) -> bool {
+        self.ops[index].leaves_window(self.window)
+    }
+
+    /// The size of file `id` in pages: its `file` line, else big enough for every mapping:
+    /// the largest `pgoff + npages` over the script's mmaps of that file, plus the window size
+    /// (so that mremap growth stays inside the file too).
+    ///
+    /// ```
+    /// let script = maple_mm::script::parse("window 16\nfile 2 3\nmmap 0 4 r file_private:1:10\n").unwrap();
+    /// assert_eq!(script.file_pages(1), 10 + 4 + 16);
+    /// assert_eq!(script.file_pages(2), 3);
+    /// assert_eq!(script.file_pages(9), 16);
+    /// ```
+    pub fn file_pages(&self, id: u32) -> u64 {
+        if let Some(&pages) = self.files.get(&id) {
+            return pages;
+        }
+        let mapped = self
+            .ops
+            .iter()
+            .filter_map(|op| match *op {
+                Op::Mmap {
+                    npages, kind: Kind::FilePrivate { file, pgoff } | Kind::FileShared { file, pgoff }, ..
+                } if file == id => Some(pgoff.saturating_add(npages)),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        mapped.saturating_add(self.window)
+    }
+
+    /// Every file id the script declares or maps, in increasing order.
+    ///
+    /// ```
+    /// let script = maple_mm::script::parse("file 3 1\nmmap 0 1 r file_shared:1:0\n").unwrap();
+    /// assert_eq!(script.file_ids(), [1, 3]);
+    /// ```
+    pub fn file_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self.files.keys().copied().collect();
+        for op in &self.ops {
+            if let Op::Mmap { kind: Kind::FilePrivate { file, .. } | Kind::FileShared { file, .. }, .. } = op {
+                ids.push(*file);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparing two outcomes.
+// ---------------------------------------------------------------------------------------------
+
+/// Lines of context around each change in [`diff_outcomes`].
+const DIFF_CONTEXT: usize = 3;
+
+/// Compares two outcomes line by line; `None` when they are equal, else a unified-style diff
+/// (`-` lines only in `left`, `+` lines only in `right`, up to three lines of context, hunks
+/// introduced by `@@ -<left line> +<right line> @@`).
+///
+/// ```
+/// use maple_mm::script::{diff_outcomes, parse_outcome};
+///
+/// let kernel = parse_outcome("op 1 ok @0\nvma 0 8 rw-p - anon rd,wr\n").unwrap();
+/// let engine = parse_outcome("op 1 ok @0\nvma 0 4 rw-p - anon rd,wr\nvma 4 8 rw-p - anon rd,wr\n").unwrap();
+/// assert_eq!(diff_outcomes(&kernel, &kernel, "kernel", "engine"), None);
+/// let diff = diff_outcomes(&kernel, &engine, "kernel", "engine").unwrap();
+/// assert!(diff.starts_with("--- kernel\n+++ engine\n"));
+/// assert!(diff.contains("\n-vma 0 8 rw-p - anon rd,wr\n+vma 0 4 rw-p - anon rd,wr\n+vma 4 8 rw-p - anon rd,wr\n"));
+/// ```
+pub fn diff_outcomes(left: &Outcome, right: &Outcome, left_name: &str, right_name: &str) -> Option<String> {
+    if left == right {
+        return None;
+    }
+    let left_text = left.to_string();
+    let right_text = right.to_string();
+    let a: Vec<&str> = left_text.lines().collect();
+    let b: Vec<&str> = right_text.lines().collect();
+    Some(format!("--- {left_name}\n+++ {right_name}\n{}", unified(&a, &b)))
+}
+
+/// One line of an edit script.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Edit {
+    Same,
+    Removed,
+    Added,
+}
+
+/// A unified-style diff of `a` against `b` (longest common subsequence, then hunks).
+fn unified(a: &[&str], b: &[&str]) -> String {
+    // lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..].
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    // The edit script: (kind, line in a, line in b, text).
+    let mut edits = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            edits.push((Edit::Same, i, j, a[i]));
+            i += 1;
+            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            edits.push((Edit::Removed, i, j, a[i]));
+            i += 1;
+        } else {
+            edits.push((Edit::Added, i, j, b[j]));
+            j += 1;
+        }
+    }
+    let changed: Vec<usize> = (0..edits.len()).filter(|&k| edits[k].0 != Edit::Same).collect();
+    let mut text = String::new();
+    let mut k = 0;
+    while k < changed.len() {
+        let start = changed[k].saturating_sub(DIFF_CONTEXT);
+        let mut end = changed[k];
+        while k < changed.len() && changed[k] <= end + 2 * DIFF_CONTEXT + 1 {
+            end = changed[k];
+            k += 1;
+        }
+        let end = (end + DIFF_CONTEXT + 1).min(edits.len());
+        let (_, first_a, first_b, _) = edits[start];
+        text.push_str(&format!("@@ -{} +{} @@\n", first_a + 1, first_b + 1));
+        for &(kind, _, _, line) in &edits[start..end] {
+            let mark = match kind {
+                Edit::Same => ' ',
+                Edit::Removed => '-',
+                Edit::Added => '+',
+            };
+            text.push(mark);
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+
+    /// Every recorded output renders back to its own text (less the echoes).
+    #[test]
+    fn recorded_outputs_render_back() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kernel-cases");
+        for dir in ["scenarios", "fuzz"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|ext| ext == "out") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let plain: String =
+                        text.lines().map(|line| format!("{}\n", line.split('\t').next().unwrap())).collect();
+                    assert_eq!(parse_outcome(&text).unwrap().to_string(), plain, "{}", path.display());
+                }
+                if path.extension().is_some_and(|ext| ext == "ops") {
+                    let script = parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                    assert_eq!(parse(&script.to_string()).unwrap(), script, "{}", path.display());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn diff_hunks_keep_three_lines_of_context() {
+        let left: Vec<String> = (0..20).map(|n| format!("op {n} ok")).collect();
+        let mut right = left.clone();
+        right[2] = "op 2 err ENOMEM".to_string();
+        right[15] = "op 15 err EPERM".to_string();
+        let a: Vec<&str> = left.iter().map(String::as_str).collect();
+        let b: Vec<&str> = right.iter().map(String::as_str).collect();
+        let diff = unified(&a, &b);
+        let expected = "\
+@@ -1 +1 @@
+ op 0 ok
+ op 1 ok
+-op 2 ok
++op 2 err ENOMEM
+ op 3 ok
+ op 4 ok
+ op 5 ok
+@@ -13 +13 @@
+ op 12 ok
+ op 13 ok
+ op 14 ok
+-op 15 ok
++op 15 err EPERM
+ op 16 ok
+ op 17 ok
+ op 18 ok
+";
+        assert_eq!(diff, expected);
+        assert_eq!(unified(&a, &a), "");
+    }
+}
