@@ -5,10 +5,13 @@
 //! - [`vma`]: virtual memory areas and the merge engine;
 //! - [`mm`]: the address space.
 //!
-//! [`script`] reads op scripts and their output format.
+//! [`script`] reads op scripts and their output format; [`kernel`] performs a script with
+//! real system calls; [`gen`] writes random scripts for differential fuzzing.
 
 pub use maple;
 pub use mm;
 pub use vma;
 
+pub mod gen;
+pub mod kernel;
 pub mod script;
