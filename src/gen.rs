@@ -75,11 +75,20 @@ pub struct Rng(u64);
 
 impl Rng {
     /// A generator seeded with `seed`.
+    ///
+    /// ```
+    /// let mut rng = maple_mm::gen::Rng::new(0);
+    /// assert_ne!(rng.next_u64(), rng.next_u64());
+    /// ```
     pub fn new(seed: u64) -> Rng {
         Rng(seed)
     }
 
     /// The next 64 random bits.
+    ///
+    /// ```
+    /// assert_eq!(maple_mm::gen::Rng::new(3).next_u64(), maple_mm::gen::Rng::new(3).next_u64());
+    /// ```
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
@@ -89,21 +98,41 @@ impl Rng {
     }
 
     /// A number in `0..bound` (`bound` > 0).
+    ///
+    /// ```
+    /// let mut rng = maple_mm::gen::Rng::new(5);
+    /// assert!((0..100).all(|_| rng.below(3) < 3));
+    /// ```
     pub fn below(&mut self, bound: u64) -> u64 {
         ((u128::from(self.next_u64()) * u128::from(bound)) >> 64) as u64
     }
 
     /// A number in `low..=high`.
+    ///
+    /// ```
+    /// let mut rng = maple_mm::gen::Rng::new(5);
+    /// assert!((0..100).all(|_| (4..=6).contains(&rng.between(4, 6))));
+    /// ```
     pub fn between(&mut self, low: u64, high: u64) -> u64 {
         low + self.below(high - low + 1)
     }
 
     /// True with probability `percent` / 100.
+    ///
+    /// ```
+    /// let mut rng = maple_mm::gen::Rng::new(5);
+    /// assert!(!rng.chance(0) && rng.chance(100));
+    /// ```
     pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 
     /// One of `items` (not empty).
+    ///
+    /// ```
+    /// let mut rng = maple_mm::gen::Rng::new(5);
+    /// assert!([1, 2, 3].contains(&rng.pick(&[1, 2, 3])));
+    /// ```
     pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len() as u64) as usize]
     }

@@ -181,7 +181,12 @@ fn install_handlers() -> Result<(), KernelError> {
             libc::sigemptyset(&mut action.sa_mask);
             let saved = (*SAVED.0.get())[slot(signal)].as_mut_ptr();
             if libc::sigaction(signal, &action, saved) != 0 {
-                return Err(setup_error("sigaction"));
+                let error = setup_error("sigaction");
+                if signal == libc::SIGBUS {
+                    // SIGSEGV's handler is in place: put its old action back.
+                    libc::sigaction(libc::SIGSEGV, (*SAVED.0.get())[slot(libc::SIGSEGV)].as_ptr(), ptr::null_mut());
+                }
+                return Err(error);
             }
         }
     }

@@ -40,6 +40,14 @@ const SMAPS_MAX_CAPACITY: usize = 1 << 28;
 
 /// madvise advice numbers the runner refuses to pass to the kernel: MADV_HWPOISON and
 /// MADV_SOFT_OFFLINE, which would poison or offline real pages (the runner usually runs as root).
+///
+/// ```
+/// use maple_mm::kernel::{run, KernelError, REFUSED_ADVICE};
+///
+/// assert_eq!(REFUSED_ADVICE, [100, 101]);
+/// let script = maple_mm::script::parse("window 4\nmadvise 0 1 101\n").unwrap();
+/// assert!(matches!(run(&script), Err(KernelError::RefusedAdvice { op: 1, advice: 101 }) | Err(KernelError::Unsupported(_))));
+/// ```
 pub const REFUSED_ADVICE: [i32; 2] = [100, 101];
 
 /// Why the kernel runner could not run a script.
@@ -225,7 +233,17 @@ enum Raw {
     MovedOut(u64),
 }
 
-/// The pseudo-errno reported for an mremap that moved its area out of the window.
+/// The pseudo-errno reported (as `err MOVED-OUT-OF-WINDOW`) for an mremap with `maymove` that
+/// the kernel moved out of the window; the runner unmaps the area there at once. Only the
+/// kernel's layout of the whole process decides where such a move lands, so an engine that
+/// models just the window cannot predict it (`maple-mm fuzz` never generates one).
+///
+/// ```
+/// use maple_mm::script::OpResult;
+///
+/// let line = format!("err {}", maple_mm::kernel::MOVED_OUT);
+/// assert!(matches!(line.parse::<OpResult>(), Ok(OpResult::Err(_))));
+/// ```
 pub const MOVED_OUT: &str = "MOVED-OUT-OF-WINDOW";
 
 /// What a run captured: the op results, the window base, smaps, and the files' inodes.
