@@ -1,0 +1,99 @@
+//! brk: the heap.
+
+use std::sync::Arc;
+
+use vma::{merge_new_range, Vma, VmaMergeRequest, VmFlags, PAGE_SIZE};
+
+use crate::mm::page_align;
+use crate::mmap::start_gap;
+use crate::{Errno, Mm};
+
+impl Mm {
+    /// `brk(addr)`: moves the end of the heap and returns the new end, or the old one when
+    /// the request is refused (below the heap's start, into another mapping, limits), as
+    /// the system call does. The heap grows by expanding its own area (never the one
+    /// below `start_brk`) or by a new one, and shrinks by unmapping.
+    ///
+    /// ```
+    /// let mm = mm::Mm::new();
+    /// let start = mm.brk(0);
+    /// assert_eq!(mm.brk(start + 10_000), start + 10_000);
+    /// assert_eq!(mm.snapshot().find(start).unwrap().end, start + 12_288);
+    /// assert_eq!(mm.brk(start - 4096), start + 10_000);
+    /// ```
+    pub fn brk(&self, addr: u64) -> u64 {
+        let mut heap = self.write_lock();
+        let old = heap.brk;
+        if addr < heap.start_brk {
+            return old;
+        }
+        let (Some(new_end), Some(old_end)) = (page_align(addr), page_align(old)) else { return old };
+        if new_end == old_end {
+            heap.brk = addr;
+            return addr;
+        }
+        let done = if addr <= old {
+            self.shrink_heap(new_end, old_end)
+        } else {
+            self.grow_heap(heap.start_brk, old_end, new_end)
+        };
+        if done.is_ok() {
+            heap.brk = addr;
+        }
+        heap.brk
+    }
+
+    fn shrink_heap(&self, new_end: u64, old_end: u64) -> Result<(), Errno> {
+        let heap_vma = self.snapshot().vmas_in(new_end, old_end).next().cloned();
+        match heap_vma {
+            Some(vma) if vma.start < old_end => self.do_munmap(new_end, old_end),
+            _ => Err(Errno::ENOMEM),
+        }
+    }
+
+    fn grow_heap(&self, start_brk: u64, old_end: u64, new_end: u64) -> Result<(), Errno> {
+        let guard_gap = self.layout.stack_guard_gap;
+        let snap = self.snapshot();
+        if let Some(next) = snap.vmas_in(old_end, new_end.saturating_add(PAGE_SIZE + guard_gap)).next() {
+            if new_end + PAGE_SIZE > start_gap(next, guard_gap) {
+                return Err(Errno::ENOMEM);
+            }
+        }
+        let heap_vma = old_end
+            .checked_sub(1)
+            .and_then(|below| snap.view().prev(below))
+            .map(|(_, v)| v.clone())
+            .filter(|v| v.start >= start_brk);
+        drop(snap);
+        self.do_brk_flags(heap_vma, old_end, new_end - old_end)
+    }
+
+    /// do_brk_flags: an anonymous read-write charged area at `[addr, addr + len)`,
+    /// expanding `heap_vma` when it ends at `addr`.
+    fn do_brk_flags(&self, heap_vma: Option<Arc<Vma>>, addr: u64, len: u64) -> Result<(), Errno> {
+        let flags = VmFlags::READ
+            | VmFlags::WRITE
+            | VmFlags::MAYREAD
+            | VmFlags::MAYWRITE
+            | VmFlags::MAYEXEC
+            | VmFlags::ACCOUNT;
+        self.check_address_space(len / PAGE_SIZE)?;
+        if self.vmas.map_count() > self.limits.max_map_count {
+            return Err(Errno::ENOMEM);
+        }
+        self.charge(len / PAGE_SIZE)?;
+        if let Some(prev) = heap_vma.filter(|v| v.end == addr) {
+            let mut vmg = VmaMergeRequest::new_range(addr, addr + len, addr / PAGE_SIZE, flags, None);
+            vmg.prev = Some(prev);
+            vmg.just_expand = true;
+            if merge_new_range(&self.vmas, &mut vmg).is_some() {
+                return Ok(());
+            }
+            if vmg.state == vma::MergeState::ErrorNoMem {
+                return Err(Errno::ENOMEM);
+            }
+        }
+        self.vmas.insert(Vma::new(addr, addr + len, addr / PAGE_SIZE, flags))?;
+        Ok(())
+    }
+}

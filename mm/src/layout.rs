@@ -1,0 +1,90 @@
+//! Where things go in an address space, and the limits it enforces.
+
+use vma::{DEFAULT_MAX_MAP_COUNT, PAGE_SIZE};
+
+/// The shape of an address space (x86_64 defaults with 4 KiB pages).
+///
+/// ```
+/// let layout = mm::Layout::default();
+/// assert_eq!(layout.task_size, 0x7fff_ffff_f000);
+/// assert!(layout.top_down);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// One past the highest user address.
+    pub task_size: u64,
+    /// Where top-down allocation starts (the highest end of an allocated area); bottom-up
+    /// allocation starts at `task_size / 3` as in Linux.
+    pub mmap_base: u64,
+    /// The lowest address a mapping may use (`vm.mmap_min_addr`).
+    pub mmap_min_addr: u64,
+    /// Top-down allocation (the default), or bottom-up (legacy layout).
+    pub top_down: bool,
+    /// Where the heap starts (`start_brk`).
+    pub brk_start: u64,
+    /// The gap kept below a growsdown area (`stack_guard_gap`, 256 pages).
+    pub stack_guard_gap: u64,
+}
+
+impl Default for Layout {
+    fn default() -> Layout {
+        Layout {
+            task_size: (1 << 47) - PAGE_SIZE,
+            mmap_base: 0x7f00_0000_0000,
+            mmap_min_addr: 0x1_0000,
+            top_down: true,
+            brk_start: 0x5555_5600_0000,
+            stack_guard_gap: 256 * PAGE_SIZE,
+        }
+    }
+}
+
+impl Layout {
+    /// The lowest address bottom-up allocation uses (`TASK_UNMAPPED_BASE`).
+    ///
+    /// ```
+    /// let layout = mm::Layout::default();
+    /// assert_eq!(layout.unmapped_base() % 4096, 0);
+    /// ```
+    pub fn unmapped_base(&self) -> u64 {
+        (self.task_size / 3) & !(PAGE_SIZE - 1)
+    }
+}
+
+/// Resource limits of an address space. The defaults are those of a root process on a
+/// default Linux system: everything unlimited except the map count and the stack.
+///
+/// ```
+/// let limits = mm::Limits::default();
+/// assert_eq!(limits.max_map_count, 65530);
+/// assert_eq!(limits.stack, 8 << 20);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// `vm.max_map_count`: the most VMAs the space may hold.
+    pub max_map_count: usize,
+    /// `RLIMIT_AS` in bytes: the most address space mapped in all.
+    pub address_space: u64,
+    /// `RLIMIT_STACK` in bytes: how far a growsdown area may grow.
+    pub stack: u64,
+    /// `RLIMIT_MEMLOCK` in bytes.
+    pub memlock: u64,
+    /// Whether the caller has `CAP_IPC_LOCK` (locks ignore `memlock`).
+    pub ipc_lock: bool,
+    /// The commit limit in pages for VM_ACCOUNT charges (`None`: the heuristic overcommit
+    /// mode, which refuses nothing this model can ask).
+    pub commit_pages: Option<u64>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_map_count: DEFAULT_MAX_MAP_COUNT,
+            address_space: u64::MAX,
+            stack: 8 << 20,
+            memlock: 8 << 20,
+            ipc_lock: true,
+            commit_pages: None,
+        }
+    }
+}

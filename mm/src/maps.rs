@@ -1,0 +1,111 @@
+//! `/proc/self/maps` and smaps `VmFlags` rendering.
+
+use std::fmt::Write;
+
+use vma::{Vma, VmFlags, PAGE_SIZE};
+
+use crate::{Mm, MmSnapshot};
+
+/// The column names start at in `/proc/self/maps` (`25 + 6 * sizeof(void *) - 1`).
+const NAME_COLUMN: usize = 72;
+
+/// The smaps `VmFlags:` line of an area (mnemonics in the kernel's order, each followed
+/// by a space).
+///
+/// ```
+/// use vma::{Vma, VmFlags};
+/// let v = Vma::new(0, 4096, 0, VmFlags::READ | VmFlags::MAYREAD);
+/// assert_eq!(mm::vm_flags_line(&v), "VmFlags: rd mr \n");
+/// ```
+pub fn vm_flags_line(vma: &Vma) -> String {
+    let mut line = String::from("VmFlags:");
+    for mnemonic in vma.flags.mnemonics() {
+        line.push(' ');
+        line.push_str(mnemonic);
+    }
+    line.push_str(" \n");
+    line
+}
+
+impl MmSnapshot<'_> {
+    /// The areas as `/proc/self/maps` prints them. Files show their name and identity as
+    /// the inode (device `00:00`, shared anonymous memory `00:01 ... /dev/zero (deleted)`);
+    /// the area overlapping `[start_brk, brk]` is `[heap]`; named anonymous areas are
+    /// `[anon:name]`.
+    ///
+    /// ```
+    /// use mm::{MapFlags, Mm, Prot};
+    /// let mm = Mm::new();
+    /// mm.mmap(0x40_0000, 4096, Prot::READ | Prot::EXEC, MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::FIXED, None, 0).unwrap();
+    /// let maps = mm.snapshot().maps(None);
+    /// assert_eq!(maps, "00400000-00401000 r-xp 00000000 00:00 0 \n");
+    /// ```
+    pub fn maps(&self, heap: Option<(u64, u64)>) -> String {
+        let mut out = String::new();
+        for vma in self.vmas() {
+            maps_line(&mut out, vma, heap);
+        }
+        out
+    }
+}
+
+impl Mm {
+    /// `/proc/self/maps` of the current state (see [`MmSnapshot::maps`]).
+    ///
+    /// ```
+    /// let mm = mm::Mm::new();
+    /// let start = mm.brk(0);
+    /// mm.brk(start + 4096);
+    /// assert!(mm.maps().ends_with(" [heap]\n"));
+    /// ```
+    pub fn maps(&self) -> String {
+        let heap = *self.lock.lock();
+        self.snapshot().maps(Some((heap.start_brk, heap.brk)))
+    }
+}
+
+fn maps_line(out: &mut String, vma: &Vma, heap: Option<(u64, u64)>) {
+    let flag = |f: VmFlags, c: char| if vma.flags.contains(f) { c } else { '-' };
+    let line_start = out.len();
+    let (offset, dev, inode) = match &vma.file {
+        Some(file) if file.name() == "/dev/zero" => (vma.pgoff * PAGE_SIZE, "00:01", file.id()),
+        Some(file) => (vma.pgoff * PAGE_SIZE, "00:00", file.id()),
+        None => (0, "00:00", 0),
+    };
+    let _ = write!(
+        out,
+        "{:08x}-{:08x} {}{}{}{} {:08x} {} {} ",
+        vma.start,
+        vma.end,
+        flag(VmFlags::READ, 'r'),
+        flag(VmFlags::WRITE, 'w'),
+        flag(VmFlags::EXEC, 'x'),
+        if vma.flags.contains(VmFlags::MAYSHARE) { 's' } else { 'p' },
+        offset,
+        dev,
+        inode
+    );
+    if let Some(name) = area_name(vma, heap) {
+        while out.len() - line_start < NAME_COLUMN {
+            out.push(' ');
+        }
+        out.push(' ');
+        out.push_str(&name);
+    }
+    out.push('\n');
+}
+
+fn area_name(vma: &Vma, heap: Option<(u64, u64)>) -> Option<String> {
+    if let Some(file) = &vma.file {
+        return Some(match file.name() {
+            "/dev/zero" => "/dev/zero (deleted)".to_string(),
+            name => name.to_string(),
+        });
+    }
+    if let Some((start_brk, brk)) = heap {
+        if vma.start <= brk && vma.end >= start_brk {
+            return Some("[heap]".to_string());
+        }
+    }
+    vma.anon_name.as_ref().map(|name| format!("[anon:{name}]"))
+}

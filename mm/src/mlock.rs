@@ -1,0 +1,183 @@
+//! mlock, mlock2, munlock and mseal.
+
+use std::sync::Arc;
+
+use vma::{vma_modify, Vma, VmaChange, VmFlags, PAGE_SIZE};
+
+use crate::mm::{aligned, ensure, page_align};
+use crate::{Errno, MlockFlags, Mm};
+
+/// The lock bits (`VM_LOCKED_MASK`).
+const LOCK_BITS: VmFlags = VmFlags::from_bits(VmFlags::LOCKED.bits() | VmFlags::LOCKONFAULT.bits());
+
+impl Mm {
+    /// `mlock(addr, len)`: locks the pages of the range and faults them in.
+    ///
+    /// The address need not be aligned (the range is widened to whole pages). ENOMEM for
+    /// a hole (areas before it are already locked) or the lock limit; a fault that fails
+    /// while populating (a `PROT_NONE` area, a guard page, a page past the end of a file)
+    /// reports ENOMEM too, with the flags already set, as in Linux.
+    ///
+    /// ```
+    /// use mm::{MapFlags, Mm, Prot};
+    /// let mm = Mm::new();
+    /// let a = mm.mmap(0, 3 * 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
+    /// mm.mlock(a + 4096, 4096).unwrap();
+    /// assert!(mm.snapshot().find(a + 4096).unwrap().flags.contains(vma::VmFlags::LOCKED));
+    /// ```
+    pub fn mlock(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        self.do_mlock(addr, len, VmFlags::LOCKED)
+    }
+
+    /// `mlock2(addr, len, flags)`: with [`MlockFlags::ONFAULT`], pages are locked as they
+    /// are faulted in and nothing is populated now. EINVAL for unknown flags.
+    ///
+    /// ```
+    /// use mm::{MapFlags, MlockFlags, Mm, Prot};
+    /// let mm = Mm::new();
+    /// let a = mm.mmap(0, 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
+    /// mm.mlock2(a, 4096, MlockFlags::ONFAULT).unwrap();
+    /// assert!(mm.snapshot().find(a).unwrap().flags.contains(vma::VmFlags::LOCKONFAULT));
+    /// assert_eq!(mm.mlock2(a, 4096, MlockFlags::from_bits(2)), Err(mm::Errno::EINVAL));
+    /// ```
+    pub fn mlock2(&self, addr: u64, len: u64, flags: MlockFlags) -> Result<(), Errno> {
+        ensure(flags.without(MlockFlags::ONFAULT) == MlockFlags::NONE, Errno::EINVAL)?;
+        let bits = if flags.contains(MlockFlags::ONFAULT) { LOCK_BITS } else { VmFlags::LOCKED };
+        self.do_mlock(addr, len, bits)
+    }
+
+    /// `munlock(addr, len)`: unlocks the range (ENOMEM for a hole, after the areas before
+    /// it are unlocked).
+    ///
+    /// ```
+    /// use mm::{MapFlags, Mm, Prot};
+    /// let mm = Mm::new();
+    /// let a = mm.mmap(0, 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::LOCKED, None, 0).unwrap();
+    /// mm.munlock(a, 4096).unwrap();
+    /// assert!(!mm.snapshot().find(a).unwrap().flags.contains(vma::VmFlags::LOCKED));
+    /// ```
+    pub fn munlock(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        let (start, len) = lock_range(addr, len);
+        let _lock = self.write_lock();
+        self.apply_lock_bits(start, len, VmFlags::EMPTY)
+    }
+
+    fn do_mlock(&self, addr: u64, len: u64, bits: VmFlags) -> Result<(), Errno> {
+        self.check_can_mlock()?;
+        let (start, len) = lock_range(addr, len);
+        let _lock = self.write_lock();
+        if !self.limits.ipc_lock {
+            let already = self.locked_pages_in(start, start.saturating_add(len));
+            let locked = len / PAGE_SIZE + self.pages_with(VmFlags::LOCKED) - already;
+            ensure(locked * PAGE_SIZE <= self.limits.memlock, Errno::ENOMEM)?;
+        }
+        self.apply_lock_bits(start, len, bits)?;
+        // Errors of the population map as mlock's POSIX errors: EFAULT is ENOMEM, ENOMEM
+        // is EAGAIN.
+        self.populate(start, start + len, false).map_err(|errno| match errno {
+            Errno::EFAULT => Errno::ENOMEM,
+            Errno::ENOMEM => Errno::EAGAIN,
+            other => other,
+        })
+    }
+
+    /// `can_do_mlock`: EPERM without a memlock allowance or `CAP_IPC_LOCK`.
+    pub(crate) fn check_can_mlock(&self) -> Result<(), Errno> {
+        ensure(self.limits.memlock != 0 || self.limits.ipc_lock, Errno::EPERM)
+    }
+
+    /// `mlock_future_ok`: whether locking `len` more bytes stays within the limit.
+    pub(crate) fn mlock_future_ok(&self, len: u64) -> bool {
+        self.limits.ipc_lock || self.pages_with(VmFlags::LOCKED) * PAGE_SIZE + len <= self.limits.memlock
+    }
+
+    fn locked_pages_in(&self, start: u64, end: u64) -> u64 {
+        let snap = self.snapshot();
+        let locked = snap.vmas_in(start, end).filter(|v| v.flags.contains(VmFlags::LOCKED));
+        locked.map(|v| (v.end.min(end) - v.start.max(start)) / PAGE_SIZE).sum()
+    }
+
+    /// apply_vma_lock_flags: sets the lock bits of every area part in the range to `bits`.
+    fn apply_lock_bits(&self, start: u64, len: u64, bits: VmFlags) -> Result<(), Errno> {
+        let end = start.checked_add(len).ok_or(Errno::EINVAL)?;
+        if end == start {
+            return Ok(());
+        }
+        let mut next = start;
+        while next < end {
+            let vma = match self.snapshot().vmas_in(next, end).next().cloned() {
+                Some(vma) if vma.start <= next => vma,
+                _ => return Err(Errno::ENOMEM),
+            };
+            let to = end.min(vma.end);
+            self.lock_one(&vma, next, to, (vma.flags - LOCK_BITS) | bits)?;
+            next = to;
+        }
+        Ok(())
+    }
+
+    /// mlock_fixup: special, hugetlb and droppable areas are never locked.
+    fn lock_one(&self, vma: &Arc<Vma>, start: u64, end: u64, new: VmFlags) -> Result<(), Errno> {
+        let skipped = vma.flags.is_special() || vma.flags.intersects(VmFlags::HUGETLB | VmFlags::DROPPABLE);
+        if new == vma.flags || skipped {
+            return Ok(());
+        }
+        vma_modify(&self.vmas, vma, start, end, VmaChange::Flags(new))?;
+        Ok(())
+    }
+
+    /// `mseal(addr, len, 0)`: seals the range, which then refuses munmap, mprotect,
+    /// mremap, mapping over it and discarding advice on read-only anonymous memory
+    /// (EPERM). EINVAL for flags, an unaligned address or an overflowing length; ENOMEM
+    /// if any part of the range is unmapped (checked first: nothing changes).
+    ///
+    /// ```
+    /// use mm::{Errno, MapFlags, Mm, Prot};
+    /// let mm = Mm::new();
+    /// let a = mm.mmap(0, 2 * 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
+    /// mm.mseal(a, 4096, 0).unwrap();
+    /// assert_eq!(mm.munmap(a, 4096), Err(Errno::EPERM));
+    /// assert_eq!(mm.mseal(a, 3 * 4096, 0), Err(Errno::ENOMEM));
+    /// ```
+    pub fn mseal(&self, addr: u64, len: u64, flags: u64) -> Result<(), Errno> {
+        ensure(flags == 0 && aligned(addr), Errno::EINVAL)?;
+        let len = page_align(len).ok_or(Errno::EINVAL)?;
+        let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
+        if end == addr {
+            return Ok(());
+        }
+        let _lock = self.write_lock();
+        ensure(self.fully_mapped(addr, end), Errno::ENOMEM)?;
+        let mut next = addr;
+        while next < end {
+            let vma = self.snapshot().find(next).cloned().ok_or(Errno::ENOMEM)?;
+            let to = end.min(vma.end);
+            if !vma.flags.contains(VmFlags::SEALED) {
+                vma_modify(&self.vmas, &vma, next, to, VmaChange::Flags(vma.flags | VmFlags::SEALED))?;
+            }
+            next = to;
+        }
+        Ok(())
+    }
+
+    /// Whether every page of `[start, end)` is mapped.
+    pub(crate) fn fully_mapped(&self, start: u64, end: u64) -> bool {
+        let snap = self.snapshot();
+        let mut covered = start;
+        for vma in snap.vmas_in(start, end) {
+            if vma.start > covered {
+                return false;
+            }
+            covered = vma.end;
+        }
+        covered >= end
+    }
+}
+
+/// mlock's range: the start rounded down to its page, the length widened to whole pages
+/// (an overflow wraps to an empty range, as `PAGE_ALIGN` does).
+fn lock_range(addr: u64, len: u64) -> (u64, u64) {
+    let offset = addr % PAGE_SIZE;
+    let len = len.wrapping_add(offset).wrapping_add(PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+    (addr - offset, len)
+}

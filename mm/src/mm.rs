@@ -1,0 +1,272 @@
+//! The address space: the VMA tree, the guard markers, the writer lock, layout and limits.
+
+use std::sync::Arc;
+
+use maple::{Range, Snapshot, View};
+use parking_lot::{Mutex, MutexGuard};
+use vma::{File, Vma, VmaTree, VmFlags, PAGE_SIZE};
+
+use crate::{Errno, Layout, Limits};
+
+/// A process address space with Linux semantics.
+///
+/// Writers (every system call that changes the layout) are serialised by one lock, the
+/// model of the kernel's `mmap_lock`; each change to the VMA tree is one atomic maple
+/// commit. Readers ([`Mm::snapshot`], the lookup half of [`Mm::fault`]) never lock.
+///
+/// ```
+/// use mm::{MapFlags, Mm, Prot};
+/// let mm = Mm::new();
+/// let addr = mm.mmap(0, 8192, Prot::READ | Prot::WRITE, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
+/// let snap = mm.snapshot();
+/// let vma = snap.find(addr).unwrap();
+/// assert_eq!(vma.end - vma.start, 8192);
+/// ```
+pub struct Mm {
+    pub(crate) vmas: VmaTree,
+    /// Guard markers (MADV_GUARD_INSTALL), page ranges: the page-table state the model keeps.
+    pub(crate) guards: maple::Tree<()>,
+    pub(crate) lock: Mutex<Heap>,
+    pub(crate) layout: Layout,
+    pub(crate) limits: Limits,
+}
+
+/// The heap's bounds, kept under the writer lock.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Heap {
+    pub(crate) start_brk: u64,
+    pub(crate) brk: u64,
+}
+
+impl Default for Mm {
+    fn default() -> Mm {
+        Mm::new()
+    }
+}
+
+impl Mm {
+    /// An empty address space with the default layout and limits.
+    ///
+    /// ```
+    /// assert_eq!(mm::Mm::new().snapshot().map_count(), 0);
+    /// ```
+    pub fn new() -> Mm {
+        Mm::with_layout(Layout::default(), Limits::default())
+    }
+
+    /// An empty address space with `layout` and `limits`.
+    ///
+    /// ```
+    /// let limits = mm::Limits { max_map_count: 10, ..Default::default() };
+    /// let mm = mm::Mm::with_layout(mm::Layout::default(), limits);
+    /// assert_eq!(mm.limits().max_map_count, 10);
+    /// ```
+    pub fn with_layout(layout: Layout, limits: Limits) -> Mm {
+        Mm {
+            vmas: VmaTree::with_max_map_count(limits.max_map_count),
+            guards: maple::Tree::new(),
+            lock: Mutex::new(Heap { start_brk: layout.brk_start, brk: layout.brk_start }),
+            layout,
+            limits,
+        }
+    }
+
+    /// The layout.
+    ///
+    /// ```
+    /// assert!(mm::Mm::new().layout().top_down);
+    /// ```
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The limits.
+    ///
+    /// ```
+    /// assert_eq!(mm::Mm::new().limits().max_map_count, 65530);
+    /// ```
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The VMA tree (read it through snapshots; change it only through `Mm`'s calls).
+    ///
+    /// ```
+    /// assert_eq!(mm::Mm::new().vma_tree().map_count(), 0);
+    /// ```
+    pub fn vma_tree(&self) -> &VmaTree {
+        &self.vmas
+    }
+
+    /// A consistent, lock-free view of the areas: the state after some set of complete
+    /// operations.
+    ///
+    /// ```
+    /// let mm = mm::Mm::new();
+    /// assert!(mm.snapshot().vmas().next().is_none());
+    /// ```
+    pub fn snapshot(&self) -> MmSnapshot<'_> {
+        MmSnapshot { view: self.vmas.snapshot() }
+    }
+
+    /// Takes the writer lock (the `mmap_lock`).
+    pub(crate) fn write_lock(&self) -> MutexGuard<'_, Heap> {
+        self.lock.lock()
+    }
+
+    /// Whether a guard marker covers the page at `addr` (lock-free).
+    pub(crate) fn is_guard(&self, addr: u64) -> bool {
+        self.guards.snapshot().get(addr & !(PAGE_SIZE - 1)).is_some()
+    }
+
+    /// The first guard page in `[start, end)`, if any (lock-free).
+    pub(crate) fn first_guard(&self, start: u64, end: u64) -> Option<u64> {
+        self.guards.snapshot().find(start, end - 1).map(|(range, _)| range.first.max(start))
+    }
+
+    /// Sets (`on`) or clears the guard markers of `[start, end)`. Under the writer lock.
+    pub(crate) fn set_guards(&self, start: u64, end: u64, on: bool) {
+        let mut txn = self.guards.transaction();
+        let result = if on { txn.store(start, end - 1, ()) } else { txn.clear(start, end - 1) };
+        result.expect("guard markers: a page-aligned, non-empty range");
+        txn.commit();
+    }
+
+    /// Moves the guard markers of `[from, from + len)` to `to` (mremap moves page tables).
+    /// Under the writer lock.
+    pub(crate) fn move_guards(&self, from: u64, len: u64, to: u64) {
+        let moved = self.guards.snapshot().ranges_with_values(from, from + len);
+        if moved.is_empty() {
+            return;
+        }
+        let mut txn = self.guards.transaction();
+        txn.clear(from, from + len - 1).expect("guard markers: a valid range");
+        for range in moved {
+            let first = range.first - from + to;
+            txn.store(first, first + (range.last - range.first), ()).expect("guard markers: a valid range");
+        }
+        txn.commit();
+    }
+
+    /// Sum of the pages of the areas whose flags contain `flags`.
+    pub(crate) fn pages_with(&self, flags: VmFlags) -> u64 {
+        self.snapshot().vmas().filter(|v| v.flags.contains(flags)).map(|v| v.pages()).sum()
+    }
+}
+
+/// Lists the ranges holding a value that intersect `[start, end)`, clipped to it.
+trait ClippedRanges {
+    fn ranges_with_values(&self, start: u64, end: u64) -> Vec<Range>;
+}
+
+impl<T: Clone + Send + Sync> ClippedRanges for View<'_, T> {
+    fn ranges_with_values(&self, start: u64, end: u64) -> Vec<Range> {
+        let window = Range { first: start, last: end - 1 };
+        self.range(window)
+            .map(|(range, _)| Range { first: range.first.max(start), last: range.last.min(end - 1) })
+            .collect()
+    }
+}
+
+/// A lock-free, consistent view of an address space's areas.
+///
+/// ```
+/// use mm::{MapFlags, Mm, Prot};
+/// let mm = Mm::new();
+/// mm.mmap(0x10_0000, 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::FIXED, None, 0).unwrap();
+/// let snap = mm.snapshot();
+/// assert_eq!(snap.map_count(), 1);
+/// assert!(snap.find(0x10_0000).is_some());
+/// ```
+pub struct MmSnapshot<'a> {
+    view: Snapshot<'a, Arc<Vma>>,
+}
+
+impl<'a> MmSnapshot<'a> {
+    /// The area containing `addr`.
+    ///
+    /// ```
+    /// assert!(mm::Mm::new().snapshot().find(0x1000).is_none());
+    /// ```
+    pub fn find(&self, addr: u64) -> Option<&Arc<Vma>> {
+        self.view.get(addr)
+    }
+
+    /// The first area ending above `addr` (the kernel's `find_vma`).
+    ///
+    /// ```
+    /// assert!(mm::Mm::new().snapshot().find_vma(0).is_none());
+    /// ```
+    pub fn find_vma(&self, addr: u64) -> Option<&Arc<Vma>> {
+        self.view.find(addr, u64::MAX).map(|(_, v)| v)
+    }
+
+    /// The areas in address order.
+    ///
+    /// ```
+    /// assert_eq!(mm::Mm::new().snapshot().vmas().count(), 0);
+    /// ```
+    pub fn vmas(&self) -> impl Iterator<Item = &Arc<Vma>> + '_ {
+        self.view.iter().map(|(_, v)| v)
+    }
+
+    /// The areas intersecting `[start, end)`, in address order.
+    ///
+    /// ```
+    /// assert_eq!(mm::Mm::new().snapshot().vmas_in(0, 0x1000).count(), 0);
+    /// ```
+    pub fn vmas_in(&self, start: u64, end: u64) -> impl Iterator<Item = &Arc<Vma>> + '_ {
+        let window = (start < end).then(|| Range { first: start, last: end - 1 });
+        window.into_iter().flat_map(move |window| self.view.range(window).map(|(_, v)| v))
+    }
+
+    /// The number of areas.
+    ///
+    /// ```
+    /// assert_eq!(mm::Mm::new().snapshot().map_count(), 0);
+    /// ```
+    pub fn map_count(&self) -> usize {
+        self.vmas().count()
+    }
+
+    /// The maple view underneath.
+    pub(crate) fn view(&self) -> &View<'a, Arc<Vma>> {
+        &self.view
+    }
+}
+
+/// Rounds `len` up to whole pages; `None` when that overflows.
+pub(crate) fn page_align(len: u64) -> Option<u64> {
+    len.checked_add(PAGE_SIZE - 1).map(|l| l & !(PAGE_SIZE - 1))
+}
+
+/// Whether `addr` is page aligned.
+pub(crate) fn aligned(addr: u64) -> bool {
+    addr % PAGE_SIZE == 0
+}
+
+/// Whether an area can be accessed at all (any of read, write, exec).
+pub(crate) fn accessible(vma: &Vma) -> bool {
+    vma.flags.intersects(VmFlags::ACCESS)
+}
+
+/// Whether writes to the area are private copies (no `VM_SHARED`): a write fault needs an
+/// anon_vma.
+pub(crate) fn is_cow(vma: &Vma) -> bool {
+    !vma.flags.contains(VmFlags::SHARED)
+}
+
+/// Whether the page at `addr` of `vma` lies at or past the end of its file (SIGBUS).
+pub(crate) fn beyond_eof(vma: &Vma, addr: u64) -> bool {
+    let pages = vma.file.as_ref().and_then(|f: &Arc<File>| f.pages());
+    pages.is_some_and(|pages| vma.pgoff_at(addr & !(PAGE_SIZE - 1)) >= pages)
+}
+
+/// The errno of a failed check, so the operations read as a list of rules.
+pub(crate) fn ensure(ok: bool, errno: Errno) -> Result<(), Errno> {
+    if ok {
+        Ok(())
+    } else {
+        Err(errno)
+    }
+}

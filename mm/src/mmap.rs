@@ -1,0 +1,438 @@
+//! mmap, munmap and get_unmapped_area.
+
+use std::sync::Arc;
+
+use maple::Range;
+use vma::{merge_new_range_in, split_vma, File, Vma, VmaMergeRequest, VmFlags, PAGE_SIZE};
+
+use crate::mm::{aligned, ensure, page_align};
+use crate::{Errno, MapFlags, Mm, OpenFile, Prot};
+
+/// The alignment of anonymous mappings whose length is a multiple of a huge page.
+const HUGE_PAGE: u64 = 2 << 20;
+
+/// The VM flags of protection bits.
+pub(crate) fn prot_flags(prot: Prot) -> VmFlags {
+    let mut flags = VmFlags::EMPTY;
+    for (bit, flag) in [(Prot::READ, VmFlags::READ), (Prot::WRITE, VmFlags::WRITE), (Prot::EXEC, VmFlags::EXEC)] {
+        if prot.contains(bit) {
+            flags |= flag;
+        }
+    }
+    flags
+}
+
+/// The VM flags that mmap flags imply.
+fn map_flags(flags: MapFlags) -> VmFlags {
+    let mut vm = VmFlags::EMPTY;
+    for (bit, flag) in [
+        (MapFlags::GROWSDOWN, VmFlags::GROWSDOWN),
+        (MapFlags::LOCKED, VmFlags::LOCKED),
+        (MapFlags::STACK, VmFlags::NOHUGEPAGE),
+    ] {
+        if flags.contains(bit) {
+            vm |= flag;
+        }
+    }
+    vm
+}
+
+/// Whether a mapping with `flags` is charged to the commit accounting (gets `VM_ACCOUNT`):
+/// private, writable and not `noreserve`.
+pub(crate) fn accountable(flags: VmFlags) -> bool {
+    flags.contains(VmFlags::WRITE) && !flags.intersects(VmFlags::NORESERVE | VmFlags::SHARED)
+}
+
+/// `vm_start_gap`: where the space that must stay free below an area begins.
+pub(crate) fn start_gap(vma: &Vma, guard_gap: u64) -> u64 {
+    if vma.flags.contains(VmFlags::GROWSDOWN) {
+        vma.start.saturating_sub(guard_gap)
+    } else {
+        vma.start
+    }
+}
+
+/// What `get_unmapped_area` is asked for.
+#[derive(Clone, Copy)]
+struct AreaRequest {
+    hint: u64,
+    len: u64,
+    fixed: bool,
+    align_mask: u64,
+}
+
+impl Mm {
+    /// `mmap(addr, len, prot, flags, fd, offset)`: maps `len` bytes (rounded up to pages)
+    /// and returns the address of the new mapping.
+    ///
+    /// `file` stands for the fd (ignored with `MAP_ANONYMOUS`; EBADF without it otherwise);
+    /// `offset` is in bytes and must be page aligned. Errors as Linux: EINVAL (zero
+    /// length, unaligned offset or fixed address, bad type, growsdown file or shared
+    /// mapping), ENOMEM (overflow, no room, too many areas, limits), EEXIST
+    /// (`MAP_FIXED_NOREPLACE` over a mapping), EACCES (file opened without the access the
+    /// mapping needs), EPERM (below `mmap_min_addr`, over a sealed area), EOVERFLOW (file
+    /// offset overflow), EAGAIN (lock limit).
+    ///
+    /// ```
+    /// use mm::{Errno, MapFlags, Mm, Prot};
+    /// let mm = Mm::new();
+    /// let anon = MapFlags::PRIVATE | MapFlags::ANONYMOUS;
+    /// let a = mm.mmap(0x20_0000, 4096, Prot::READ, anon | MapFlags::FIXED, None, 0).unwrap();
+    /// assert_eq!(a, 0x20_0000);
+    /// assert_eq!(mm.mmap(a, 4096, Prot::READ, anon | MapFlags::FIXED_NOREPLACE, None, 0), Err(Errno::EEXIST));
+    /// assert_eq!(mm.mmap(0, 0, Prot::READ, anon, None, 0), Err(Errno::EINVAL));
+    /// ```
+    pub fn mmap(
+        &self,
+        addr: u64,
+        len: u64,
+        prot: Prot,
+        flags: MapFlags,
+        file: Option<&OpenFile>,
+        offset: u64,
+    ) -> Result<u64, Errno> {
+        ensure(aligned(offset), Errno::EINVAL)?;
+        let file = match flags.contains(MapFlags::ANONYMOUS) {
+            true => None,
+            false => Some(file.ok_or(Errno::EBADF)?),
+        };
+        let _lock = self.write_lock();
+        let (addr, populate) = self.do_mmap(addr, len, prot, flags, file, offset / PAGE_SIZE)?;
+        if let Some(len) = populate {
+            // mm_populate: errors are ignored, the mapping stays.
+            let _ = self.populate(addr, addr + len, true);
+        }
+        Ok(addr)
+    }
+
+    /// do_mmap: returns the address and the length to populate, if any.
+    fn do_mmap(
+        &self,
+        addr: u64,
+        len: u64,
+        prot: Prot,
+        mut flags: MapFlags,
+        file: Option<&OpenFile>,
+        pgoff: u64,
+    ) -> Result<(u64, Option<u64>), Errno> {
+        ensure(len != 0, Errno::EINVAL)?;
+        let addr = if flags.contains(MapFlags::FIXED) { addr } else { self.round_hint(addr) };
+        let len = page_align(len).filter(|&len| len != 0).ok_or(Errno::ENOMEM)?;
+        ensure(pgoff.checked_add(len / PAGE_SIZE).is_some(), Errno::EOVERFLOW)?;
+        ensure(self.vmas.map_count() <= self.limits.max_map_count, Errno::ENOMEM)?;
+        if flags.contains(MapFlags::FIXED_NOREPLACE) {
+            flags |= MapFlags::FIXED;
+        }
+        let mut vm_flags =
+            prot_flags(prot) | map_flags(flags) | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
+        let huge_align = file.is_none() && addr == 0 && len % HUGE_PAGE == 0 && flags.map_type() == MapFlags::PRIVATE;
+        let request = AreaRequest {
+            hint: addr,
+            len,
+            fixed: flags.contains(MapFlags::FIXED),
+            align_mask: if huge_align { HUGE_PAGE - 1 } else { 0 },
+        };
+        let addr = self.get_unmapped_area(request)?;
+        if flags.contains(MapFlags::FIXED_NOREPLACE) {
+            ensure(self.snapshot().vmas_in(addr, addr + len).next().is_none(), Errno::EEXIST)?;
+        }
+        if flags.contains(MapFlags::LOCKED) {
+            self.check_can_mlock()?;
+            ensure(self.mlock_future_ok(len), Errno::EAGAIN)?;
+        }
+        let (file, pgoff, try_merge) = match file {
+            Some(open) => (Some(self.file_mapping_flags(open, prot, flags, &mut vm_flags)?), pgoff, true),
+            None => match flags.map_type() {
+                MapFlags::SHARED => {
+                    ensure(!vm_flags.contains(VmFlags::GROWSDOWN), Errno::EINVAL)?;
+                    vm_flags |= VmFlags::SHARED | VmFlags::MAYSHARE;
+                    // Each shared anonymous mapping is its own shmem object.
+                    (Some(File::with_pages("/dev/zero", len / PAGE_SIZE)), 0, false)
+                }
+                MapFlags::PRIVATE => (None, addr / PAGE_SIZE, true),
+                _ => return Err(Errno::EINVAL),
+            },
+        };
+        if flags.contains(MapFlags::NORESERVE) {
+            vm_flags |= VmFlags::NORESERVE;
+        }
+        self.map_region(file, addr, len, vm_flags, pgoff, try_merge)?;
+        let populate = vm_flags.contains(VmFlags::LOCKED)
+            || (flags.contains(MapFlags::POPULATE) && !flags.contains(MapFlags::NONBLOCK));
+        Ok((addr, populate.then_some(len)))
+    }
+
+    /// The checks and flags of a file mapping (the `switch (flags & MAP_TYPE)` of do_mmap).
+    fn file_mapping_flags(
+        &self,
+        open: &OpenFile,
+        prot: Prot,
+        flags: MapFlags,
+        vm_flags: &mut VmFlags,
+    ) -> Result<Arc<File>, Errno> {
+        let map_type = flags.map_type();
+        if map_type == MapFlags::SHARED_VALIDATE {
+            ensure(flags.without(MapFlags::KNOWN) == MapFlags::NONE, Errno::EOPNOTSUPP)?;
+        }
+        match map_type {
+            MapFlags::SHARED | MapFlags::SHARED_VALIDATE => {
+                ensure(!prot.contains(Prot::WRITE) || open.writable, Errno::EACCES)?;
+                *vm_flags |= VmFlags::SHARED | VmFlags::MAYSHARE;
+                if !open.writable {
+                    *vm_flags = *vm_flags - (VmFlags::MAYWRITE | VmFlags::SHARED);
+                }
+            }
+            MapFlags::PRIVATE => {}
+            _ => return Err(Errno::EINVAL),
+        }
+        ensure(open.readable, Errno::EACCES)?;
+        ensure(!vm_flags.contains(VmFlags::GROWSDOWN), Errno::EINVAL)?;
+        Ok(open.file.clone())
+    }
+
+    /// `round_hint_to_min`: a hint below `mmap_min_addr` is raised to it.
+    fn round_hint(&self, hint: u64) -> u64 {
+        let hint = hint & !(PAGE_SIZE - 1);
+        if hint != 0 && hint < self.layout.mmap_min_addr {
+            page_align(self.layout.mmap_min_addr).unwrap_or(hint)
+        } else {
+            hint
+        }
+    }
+
+    /// `get_unmapped_area`: the fixed address after its checks, or a free range found by
+    /// the hint, then the layout's direction (top-down falls back to bottom-up).
+    fn get_unmapped_area(&self, request: AreaRequest) -> Result<u64, Errno> {
+        let AreaRequest { hint, len, fixed, .. } = request;
+        let task_size = self.layout.task_size;
+        ensure(len <= task_size, Errno::ENOMEM)?;
+        let addr = if fixed { hint } else { self.find_area(request)? };
+        ensure(addr <= task_size - len, Errno::ENOMEM)?;
+        ensure(aligned(addr), Errno::EINVAL)?;
+        ensure(addr >= self.layout.mmap_min_addr, Errno::EPERM)?;
+        Ok(addr)
+    }
+
+    /// A free range of `len` bytes, near `hint` if that is free (mremap's moves).
+    pub(crate) fn find_free(&self, hint: u64, len: u64) -> Result<u64, Errno> {
+        self.get_unmapped_area(AreaRequest { hint, len, fixed: false, align_mask: 0 })
+    }
+
+    /// A free range for a non-fixed request.
+    fn find_area(&self, request: AreaRequest) -> Result<u64, Errno> {
+        let AreaRequest { hint, len, align_mask, .. } = request;
+        let layout = &self.layout;
+        if hint != 0 && hint <= layout.task_size - len {
+            let snap = self.snapshot();
+            match snap.find_vma(hint) {
+                Some(vma) if hint + len > start_gap(vma, layout.stack_guard_gap) => {}
+                _ => return Ok(hint),
+            }
+        }
+        let bottom_up = || self.unmapped_area(len, align_mask, layout.unmapped_base(), layout.task_size, false);
+        if layout.top_down {
+            self.unmapped_area(len, align_mask, PAGE_SIZE, layout.mmap_base, true).or_else(|_| bottom_up())
+        } else {
+            bottom_up()
+        }
+    }
+
+    /// `vm_unmapped_area`: the highest (top-down) or lowest free range of `len` bytes in
+    /// `[low, high)` aligned to `align_mask + 1`, keeping the stack guard gap below
+    /// growsdown areas. The maple gap search finds each candidate in O(log n).
+    fn unmapped_area(&self, len: u64, align_mask: u64, low: u64, high: u64, top_down: bool) -> Result<u64, Errno> {
+        let length = len.checked_add(align_mask).ok_or(Errno::ENOMEM)?;
+        let guard_gap = self.layout.stack_guard_gap;
+        let (mut low, mut high) = (low.max(self.layout.mmap_min_addr), high);
+        let snap = self.snapshot();
+        let view = snap.view();
+        loop {
+            ensure(low < high, Errno::ENOMEM)?;
+            let within = Range { first: low, last: high - 1 };
+            let search = if top_down { view.highest_gap(within, length) } else { view.lowest_gap(within, length) };
+            let gap = search.map_err(|_| Errno::ENOMEM)?;
+            let start = if top_down {
+                let start = gap.last + 1 - len;
+                start - (start & align_mask)
+            } else {
+                gap.first + (gap.first.wrapping_neg() & align_mask)
+            };
+            // The area after the gap may be a stack that wants its guard gap
+            // (unmapped_area / unmapped_area_topdown retry below or above it).
+            if let Some(next) = snap.find_vma(gap.last).filter(|n| n.flags.contains(VmFlags::GROWSDOWN)) {
+                let below = start_gap(next, guard_gap);
+                if top_down && below <= gap.last {
+                    high = below;
+                    continue;
+                }
+                if !top_down && below < start + length - 1 {
+                    low = next.end;
+                    continue;
+                }
+            }
+            return Ok(start);
+        }
+    }
+
+    /// Maps `[addr, addr + len)` with `vm_flags` (mmap_region): unmaps what was there and
+    /// merges with (when `try_merge`) or inserts next to the neighbours, all in one VMA-tree
+    /// commit. A shared anonymous mapping never merges: its shmem object is new.
+    pub(crate) fn map_region(
+        &self,
+        file: Option<Arc<File>>,
+        addr: u64,
+        len: u64,
+        mut vm_flags: VmFlags,
+        pgoff: u64,
+        try_merge: bool,
+    ) -> Result<Arc<Vma>, Errno> {
+        let end = addr + len;
+        self.gather_unmap(addr, end)?;
+        let (overlap, overlap_accounted) = self.overlap_pages(addr, end);
+        self.check_address_space(len / PAGE_SIZE - overlap)?;
+        if accountable(vm_flags) {
+            self.charge((len / PAGE_SIZE).saturating_sub(overlap_accounted))?;
+            vm_flags |= VmFlags::ACCOUNT;
+        }
+        let mut txn = self.vmas.transaction();
+        let removed = if overlap > 0 { txn.clear(addr, end)? } else { Vec::new() };
+        let (prev, next) = {
+            let mut cursor = txn.cursor(addr);
+            let (prev, next) = cursor.around(addr, end);
+            (prev.cloned(), next.cloned())
+        };
+        let mut vmg = VmaMergeRequest::new_range(addr, end, pgoff, vm_flags, file.clone());
+        vmg.prev = prev;
+        vmg.next = next;
+        let attempt = match !try_merge || (vmg.prev.is_none() && vmg.next.is_none()) {
+            true => Err(Some(txn)),
+            false => merge_new_range_in(txn, &mut vmg),
+        };
+        let vma = match attempt {
+            Ok(merged) => merged,
+            Err(Some(mut txn)) => {
+                let mut new = Vma::new(addr, end, pgoff, vm_flags);
+                new.file = file;
+                let new = Arc::new(new);
+                txn.insert(new.clone())?;
+                txn.commit();
+                new
+            }
+            Err(None) => return Err(Errno::ENOMEM),
+        };
+        self.finish_unmap(&removed, addr, end);
+        Ok(vma)
+    }
+
+    /// Pages of `[addr, end)` mapped now, and of those the ones charged (VM_ACCOUNT).
+    fn overlap_pages(&self, addr: u64, end: u64) -> (u64, u64) {
+        let snap = self.snapshot();
+        let mut pages = (0, 0);
+        for vma in snap.vmas_in(addr, end) {
+            let n = (vma.end.min(end) - vma.start.max(addr)) / PAGE_SIZE;
+            pages.0 += n;
+            if vma.flags.contains(VmFlags::ACCOUNT) {
+                pages.1 += n;
+            }
+        }
+        pages
+    }
+
+    /// `may_expand_vm`: `RLIMIT_AS` against the mapped total plus `pages`.
+    pub(crate) fn check_address_space(&self, pages: u64) -> Result<(), Errno> {
+        if self.limits.address_space == u64::MAX {
+            return Ok(());
+        }
+        let total: u64 = self.snapshot().vmas().map(|v| v.pages()).sum();
+        ensure((total + pages) * PAGE_SIZE <= self.limits.address_space, Errno::ENOMEM)
+    }
+
+    /// `security_vm_enough_memory`: the commit limit against the charged total plus
+    /// `pages`.
+    pub(crate) fn charge(&self, pages: u64) -> Result<(), Errno> {
+        let Some(limit) = self.limits.commit_pages else { return Ok(()) };
+        ensure(self.pages_with(VmFlags::ACCOUNT) + pages <= limit, Errno::ENOMEM)
+    }
+
+    /// `munmap(addr, len)`: unmaps every area part in the range; a range with nothing
+    /// mapped is fine. EINVAL for an unaligned address, a zero length or a range past the
+    /// task size; EPERM over a sealed area; ENOMEM when a split would pass the map-count
+    /// limit.
+    ///
+    /// ```
+    /// use mm::{MapFlags, Mm, Prot};
+    /// let mm = Mm::new();
+    /// let a = mm.mmap(0, 3 * 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
+    /// mm.munmap(a + 4096, 4096).unwrap();
+    /// assert_eq!(mm.snapshot().map_count(), 2);
+    /// assert_eq!(mm.munmap(a + 1, 4096), Err(mm::Errno::EINVAL));
+    /// ```
+    pub fn munmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        let task_size = self.layout.task_size;
+        ensure(aligned(addr) && addr <= task_size && len <= task_size - addr, Errno::EINVAL)?;
+        let len = page_align(len).ok_or(Errno::EINVAL)?;
+        ensure(len != 0, Errno::EINVAL)?;
+        let _lock = self.write_lock();
+        self.do_munmap(addr, addr + len)
+    }
+
+    /// do_vmi_munmap under the writer lock: one commit removes `[start, end)`.
+    pub(crate) fn do_munmap(&self, start: u64, end: u64) -> Result<(), Errno> {
+        if self.snapshot().vmas_in(start, end).next().is_none() {
+            return Ok(());
+        }
+        self.gather_unmap(start, end)?;
+        let mut txn = self.vmas.transaction();
+        let removed = txn.clear(start, end)?;
+        txn.commit();
+        self.finish_unmap(&removed, start, end);
+        Ok(())
+    }
+
+    /// The checks munmap makes before it changes anything (vms_gather_munmap_vmas), with
+    /// the kernel's one partial effect: when an area after the first is sealed or refuses
+    /// its split, the split of the first area at `start` has already happened and stays.
+    pub(crate) fn gather_unmap(&self, start: u64, end: u64) -> Result<(), Errno> {
+        let snap = self.snapshot();
+        let hit: Vec<Arc<Vma>> = snap.vmas_in(start, end).cloned().collect();
+        drop(snap);
+        let Some(first) = hit.first() else { return Ok(()) };
+        let split_first = first.start < start;
+        if split_first {
+            let both_ends = end < first.end;
+            ensure(!both_ends || self.vmas.map_count() < self.limits.max_map_count, Errno::ENOMEM)?;
+            ensure(!first.flags.contains(VmFlags::SEALED), Errno::EPERM)?;
+            first.may_split(start).map_err(errno_of)?;
+        }
+        let later = hit.iter().enumerate().find_map(|(i, vma)| {
+            if vma.flags.contains(VmFlags::SEALED) {
+                return Some(Errno::EPERM);
+            }
+            let split_end = vma.end > end;
+            let checked = i == 0 && split_first && !split_end;
+            (split_end && !checked).then(|| vma.may_split(end).err().map(errno_of)).flatten()
+        });
+        match later {
+            None => Ok(()),
+            Some(errno) => {
+                if split_first {
+                    split_vma(&self.vmas, first, start, true).map_err(Errno::from)?;
+                }
+                Err(errno)
+            }
+        }
+    }
+
+    /// After an unmap commit: close the areas removed whole and drop the guard markers.
+    pub(crate) fn finish_unmap(&self, removed: &[Arc<Vma>], start: u64, end: u64) {
+        for vma in removed {
+            vma.close();
+        }
+        self.set_guards(start, end, false);
+    }
+}
+
+/// A `may_split` hook's errno as an [`Errno`] (EINVAL when it is not one we know).
+pub(crate) fn errno_of(code: i32) -> Errno {
+    Errno::from_code(code).unwrap_or(Errno::EINVAL)
+}

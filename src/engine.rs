@@ -1,0 +1,218 @@
+//! The engine runner: an op script replayed on an [`mm::Mm`], reported in the output format
+//! of `opscript.md`.
+//!
+//! The window `[0, W)` sits at [`WINDOW_BASE`]; one page below and one page above it are
+//! inaccessible shared mappings of a file no script uses, so nothing in the window merges
+//! with them, as in the kernel runner.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use mm::{Access, Errno, MapFlags, MlockFlags, Mm, MremapFlags, OpenFile, Prot as MmProt, Signal};
+use vma::{File, Vma, VmFlags, PAGE_SIZE};
+
+use crate::script::{Advice, Backing, Kind, Mods, Op, OpLine, OpResult, Outcome, Perms, Prot, Script, VmaLine};
+
+/// The address of page 0 of the window.
+pub const WINDOW_BASE: u64 = 0x7e00_0000_0000;
+
+/// Replays `script` on a fresh engine address space and reports what each op did and the
+/// VMAs of the window afterwards.
+///
+/// ```
+/// use maple_mm::{engine, script};
+/// let script = script::parse("window 16\nmmap 0 4 rw anon_private\nmmap 4 4 rw anon_private\n").unwrap();
+/// let outcome = engine::run(&script);
+/// assert_eq!(outcome.vmas.len(), 1);
+/// assert_eq!((outcome.vmas[0].start, outcome.vmas[0].end), (0, 8));
+/// ```
+pub fn run(script: &Script) -> Outcome {
+    let mut replay = Replay::new(script);
+    let ops = script
+        .ops
+        .iter()
+        .enumerate()
+        .map(|(index, op)| {
+            let result = if op.leaves_window(script.window) { OpResult::SkipOutOfWindow } else { replay.apply(op) };
+            OpLine { n: index + 1, result }
+        })
+        .collect();
+    Outcome { ops, vmas: replay.window_vmas() }
+}
+
+/// A script's address space and its files.
+struct Replay {
+    mm: Mm,
+    window: u64,
+    files: HashMap<u32, Arc<File>>,
+    /// Script file id of each file object id.
+    file_ids: HashMap<u64, u32>,
+}
+
+impl Replay {
+    fn new(script: &Script) -> Replay {
+        let mm = Mm::new();
+        let fence = OpenFile::read_write(File::with_pages("window-fence", 2));
+        let shared_fixed = MapFlags::SHARED | MapFlags::FIXED;
+        let above = WINDOW_BASE + script.window * PAGE_SIZE;
+        for (addr, offset) in [(WINDOW_BASE - PAGE_SIZE, 0), (above, PAGE_SIZE)] {
+            mm.mmap(addr, PAGE_SIZE, MmProt::NONE, shared_fixed, Some(&fence), offset).expect("the window fences map");
+        }
+        let mut files = HashMap::new();
+        let mut file_ids = HashMap::new();
+        for id in script.file_ids() {
+            let file = File::with_pages(format!("file{id}"), script.file_pages(id));
+            file_ids.insert(file.id(), id);
+            files.insert(id, file);
+        }
+        Replay { mm, window: script.window, files, file_ids }
+    }
+
+    fn addr(page: u64) -> u64 {
+        WINDOW_BASE + page * PAGE_SIZE
+    }
+
+    fn apply(&mut self, op: &Op) -> OpResult {
+        let mm = &self.mm;
+        let bytes = |npages: u64| npages * PAGE_SIZE;
+        let done = |result: Result<(), Errno>| result.map_or_else(|e| OpResult::Err(e.name().into()), |()| OpResult::Ok);
+        let landed = |result: Result<u64, Errno>| match result {
+            Ok(addr) => OpResult::OkAt(addr.wrapping_sub(WINDOW_BASE) / PAGE_SIZE),
+            Err(e) => OpResult::Err(e.name().into()),
+        };
+        match *op {
+            Op::Mmap { page, npages, prot, kind, mods } => landed(self.mmap(page, npages, prot, kind, mods)),
+            Op::Munmap { page, npages } => done(mm.munmap(Self::addr(page), bytes(npages))),
+            Op::Mprotect { page, npages, prot } => done(mm.mprotect(Self::addr(page), bytes(npages), mm_prot(prot))),
+            Op::Madvise { page, npages, advice } => {
+                done(mm.madvise(Self::addr(page), bytes(npages), advice_number(advice)))
+            }
+            Op::Mlock { page, npages } => done(mm.mlock(Self::addr(page), bytes(npages))),
+            Op::MlockOnfault { page, npages } => {
+                done(mm.mlock2(Self::addr(page), bytes(npages), MlockFlags::ONFAULT))
+            }
+            Op::Munlock { page, npages } => done(mm.munlock(Self::addr(page), bytes(npages))),
+            Op::Mseal { page, npages } => done(mm.mseal(Self::addr(page), bytes(npages), 0)),
+            Op::Mremap { old_page, old_npages, new_npages, maymove, fixed, dontunmap } => {
+                let mut flags = MremapFlags::NONE;
+                if maymove || fixed.is_some() || dontunmap {
+                    flags |= MremapFlags::MAYMOVE;
+                }
+                if fixed.is_some() {
+                    flags |= MremapFlags::FIXED;
+                }
+                if dontunmap {
+                    flags |= MremapFlags::DONTUNMAP;
+                }
+                let target = fixed.map_or(0, Self::addr);
+                landed(mm.mremap(Self::addr(old_page), bytes(old_npages), bytes(new_npages), flags, target))
+            }
+            Op::Touch { page, npages } => self.access(page, npages, Access::Write),
+            Op::Read { page, npages } => self.access(page, npages, Access::Read),
+            Op::Fork => done(mm.fork().map(drop)),
+        }
+    }
+
+    fn mmap(&self, page: u64, npages: u64, prot: Prot, kind: Kind, mods: Mods) -> Result<u64, Errno> {
+        let mut flags = if mods.noreplace { MapFlags::FIXED_NOREPLACE } else { MapFlags::FIXED };
+        for (on, flag) in [
+            (mods.noreserve, MapFlags::NORESERVE),
+            (mods.populate, MapFlags::POPULATE),
+            (mods.locked, MapFlags::LOCKED),
+            (mods.growsdown, MapFlags::GROWSDOWN),
+            (mods.stack, MapFlags::STACK),
+        ] {
+            if on {
+                flags |= flag;
+            }
+        }
+        let (open, offset) = match kind {
+            Kind::AnonPrivate => {
+                flags |= MapFlags::PRIVATE | MapFlags::ANONYMOUS;
+                (None, 0)
+            }
+            Kind::AnonShared => {
+                flags |= MapFlags::SHARED | MapFlags::ANONYMOUS;
+                (None, 0)
+            }
+            Kind::FilePrivate { file, pgoff } | Kind::FileShared { file, pgoff } => {
+                let shared = matches!(kind, Kind::FileShared { .. });
+                flags |= if shared { MapFlags::SHARED } else { MapFlags::PRIVATE };
+                let object = self.files[&file].clone();
+                let open = if mods.ro { OpenFile::read_only(object) } else { OpenFile::read_write(object) };
+                (Some(open), pgoff * PAGE_SIZE)
+            }
+        };
+        self.mm.mmap(Self::addr(page), npages * PAGE_SIZE, mm_prot(prot), flags, open.as_ref(), offset)
+    }
+
+    /// One access per page; the first signal ends the op.
+    fn access(&self, page: u64, npages: u64, access: Access) -> OpResult {
+        for p in page..page + npages {
+            match self.mm.fault(Self::addr(p), access) {
+                Ok(()) => {}
+                Err(Signal::Segv) => return OpResult::Segv(p),
+                Err(Signal::Bus) => return OpResult::Sigbus(p),
+            }
+        }
+        OpResult::Ok
+    }
+
+    /// The VMA lines of the window, numbering shared anonymous objects as they appear.
+    fn window_vmas(&self) -> Vec<VmaLine> {
+        let snap = self.mm.snapshot();
+        let mut shared_anon: HashMap<u64, u32> = HashMap::new();
+        let end = Self::addr(self.window);
+        snap.vmas_in(WINDOW_BASE, end).map(|vma| self.vma_line(vma, &mut shared_anon)).collect()
+    }
+
+    fn vma_line(&self, vma: &Vma, shared_anon: &mut HashMap<u64, u32>) -> VmaLine {
+        let backing = match &vma.file {
+            None => Backing::Anon,
+            Some(file) => match self.file_ids.get(&file.id()) {
+                Some(&id) => Backing::File(id),
+                None => {
+                    let next = shared_anon.len() as u32;
+                    Backing::SharedAnon(*shared_anon.entry(file.id()).or_insert(next))
+                }
+            },
+        };
+        VmaLine {
+            start: (vma.start - WINDOW_BASE) / PAGE_SIZE,
+            end: (vma.end - WINDOW_BASE) / PAGE_SIZE,
+            perms: Perms {
+                read: vma.flags.contains(VmFlags::READ),
+                write: vma.flags.contains(VmFlags::WRITE),
+                exec: vma.flags.contains(VmFlags::EXEC),
+                shared: vma.flags.contains(VmFlags::MAYSHARE),
+            },
+            pgoff: vma.file.as_ref().map(|_| vma.pgoff),
+            backing,
+            vmflags: vma.flags.mnemonics().map(str::to_string).collect(),
+        }
+    }
+}
+
+fn mm_prot(prot: Prot) -> MmProt {
+    let mut out = MmProt::NONE;
+    for (on, bit) in [(prot.read, MmProt::READ), (prot.write, MmProt::WRITE), (prot.exec, MmProt::EXEC)] {
+        if on {
+            out |= bit;
+        }
+    }
+    out
+}
+
+/// The `MADV_*` number of a script advice.
+fn advice_number(advice: Advice) -> i32 {
+    let named = Advice::NAMED.iter().position(|&(_, a)| a == advice);
+    match (advice, named) {
+        (Advice::Number(n), _) => n,
+        (_, Some(index)) => mm::Advice::from_number(NAMED_NUMBERS[index]).map_or(-1, mm::Advice::number),
+        (_, None) => -1,
+    }
+}
+
+/// The numbers of [`Advice::NAMED`], in its order.
+const NAMED_NUMBERS: [i32; 25] =
+    [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 102, 103];
