@@ -27,7 +27,7 @@ pub const WINDOW_BASE: u64 = 0x7e00_0000_0000;
 /// assert_eq!((outcome.vmas[0].start, outcome.vmas[0].end), (0, 8));
 /// ```
 pub fn run(script: &Script) -> Outcome {
-    let mut replay = Replay::new(script);
+    let replay = Replay::new(script);
     let ops = script
         .ops
         .iter()
@@ -40,8 +40,20 @@ pub fn run(script: &Script) -> Outcome {
     Outcome { ops, vmas: replay.window_vmas() }
 }
 
-/// A script's address space and its files.
-struct Replay {
+/// A script's address space and its files: what [`run`] replays ops on, public so that
+/// tests can replay ops one at a time while other threads read the address space.
+///
+/// ```
+/// use maple_mm::engine::Replay;
+/// use maple_mm::script::{parse, OpResult};
+/// let script = parse("window 8\nmmap 0 2 r anon_private\ntouch 0\n").unwrap();
+/// let replay = Replay::new(&script);
+/// assert_eq!(replay.apply(&script.ops[0]), OpResult::OkAt(0));
+/// assert_eq!(replay.apply(&script.ops[1]), OpResult::Segv(0));
+/// assert_eq!(replay.window_vmas().len(), 1);
+/// assert_eq!(replay.mm().snapshot().map_count(), 3); // with the two fences
+/// ```
+pub struct Replay {
     mm: Mm,
     window: u64,
     files: HashMap<u32, Arc<File>>,
@@ -50,7 +62,8 @@ struct Replay {
 }
 
 impl Replay {
-    fn new(script: &Script) -> Replay {
+    /// A fresh address space with the script's window (fenced) and files.
+    pub fn new(script: &Script) -> Replay {
         let mm = Mm::new();
         let fence = OpenFile::read_write(File::with_pages("window-fence", 2));
         let shared_fixed = MapFlags::SHARED | MapFlags::FIXED;
@@ -68,11 +81,18 @@ impl Replay {
         Replay { mm, window: script.window, files, file_ids }
     }
 
-    fn addr(page: u64) -> u64 {
+    /// The address space.
+    pub fn mm(&self) -> &Mm {
+        &self.mm
+    }
+
+    /// The address of window page `page`.
+    pub fn addr(page: u64) -> u64 {
         WINDOW_BASE + page * PAGE_SIZE
     }
 
-    fn apply(&mut self, op: &Op) -> OpResult {
+    /// Performs one op (whether or not it leaves the window) and reports its result.
+    pub fn apply(&self, op: &Op) -> OpResult {
         let mm = &self.mm;
         let bytes = |npages: u64| npages * PAGE_SIZE;
         let done = |result: Result<(), Errno>| result.map_or_else(|e| OpResult::Err(e.name().into()), |()| OpResult::Ok);
@@ -159,7 +179,7 @@ impl Replay {
     }
 
     /// The VMA lines of the window, numbering shared anonymous objects as they appear.
-    fn window_vmas(&self) -> Vec<VmaLine> {
+    pub fn window_vmas(&self) -> Vec<VmaLine> {
         let snap = self.mm.snapshot();
         let mut shared_anon: HashMap<u64, u32> = HashMap::new();
         let end = Self::addr(self.window);

@@ -124,7 +124,10 @@ impl Mm {
         ensure(r.old_len != 0 || shareable, Errno::EINVAL)?;
         let unmovable = vma.flags.intersects(VmFlags::DONTEXPAND | VmFlags::PFNMAP);
         ensure(!(r.flags.contains(MremapFlags::DONTUNMAP) && unmovable), Errno::EINVAL)?;
-        ensure(r.old_len <= vma.end - r.addr, Errno::EFAULT)?;
+        // A move that also shrinks unmaps the tail first (even past the area), so only
+        // what is left must lie inside the area.
+        let kept = if r.implies_new_addr() { r.old_len.min(r.new_len) } else { r.old_len };
+        ensure(kept <= vma.end - r.addr, Errno::EFAULT)?;
         if r.new_len == r.old_len {
             return Ok(());
         }
