@@ -12,6 +12,7 @@ pub use maple;
 pub use mm;
 pub use vma;
 
+pub mod engine;
 pub mod gen;
 pub mod kernel;
 pub mod script;

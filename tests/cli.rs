@@ -1,0 +1,103 @@
+//! The `maple-mm` binary's command line: inputs, errors and exit statuses.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// Runs `maple-mm` with `args`, feeding `stdin`.
+fn maple_mm(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maple-mm"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("maple-mm starts");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin written");
+    child.wait_with_output().expect("maple-mm ends")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_missing_script_is_an_error() {
+    for command in ["run", "kernel", "diff"] {
+        let output = maple_mm(&[command, "/nonexistent/script.ops"], "");
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        assert!(stderr(&output).contains("/nonexistent/script.ops"), "{command}: {}", stderr(&output));
+        assert!(output.stdout.is_empty(), "{command}");
+    }
+}
+
+#[test]
+fn a_parse_error_names_its_line() {
+    let dir = std::env::temp_dir().join(format!("maple-mm-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.ops");
+    std::fs::write(&path, "window 16\nmmap 0 4 rw anon_private\nmprotect 0 4 rwq\n").unwrap();
+    for command in ["run", "kernel", "diff"] {
+        let output = maple_mm(&[command, path.to_str().unwrap()], "");
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        let message = stderr(&output);
+        assert!(message.contains("line 3") && message.contains("bad prot `rwq`"), "{command}: {message}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_parse_error_on_stdin_names_its_line() {
+    let output = maple_mm(&["kernel", "-"], "window 8\n\nfrobnicate 1\n");
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("<stdin>: line 3: unknown op `frobnicate`"), "{message}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(maple_mm(&[], "").status.code(), Some(2));
+    assert_eq!(maple_mm(&["frob"], "").status.code(), Some(2));
+    assert_eq!(maple_mm(&["kernel"], "").status.code(), Some(2));
+    assert_eq!(maple_mm(&["fuzz", "--window-min", "100", "--window-max", "50"], "").status.code(), Some(2));
+}
+
+#[test]
+fn gen_prints_a_script_that_parses() {
+    let output = maple_mm(&["gen", "--seed", "42"], "");
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let script = maple_mm::script::parse(&text).unwrap();
+    assert!((40..=200).contains(&script.ops.len()));
+    assert_eq!(text, maple_mm::gen::random_script(42, &maple_mm::gen::GenConfig::default()));
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn kernel_reads_the_script_from_stdin() {
+    let output = maple_mm(&["kernel", "-"], "window 8\nmmap 0 2 rw anon_private\nmmap 2 2 r anon_private\ntouch 3\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "op 1 ok @0\nop 2 ok @2\nop 3 segv @3\nvma 0 2 rw-p - anon rd,wr,mr,mw,me,ac\nvma 2 4 r--p - anon rd,mr,mw,me\n"
+    );
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn kernel_reports_out_of_window_ops_and_refuses_poisoning_advice() {
+    let output = maple_mm(&["kernel", "-"], "window 8\nmmap 6 4 rw anon_private\nmremap 0 1 1 fixed 8\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "op 1 skip out-of-window\nop 2 skip out-of-window\n");
+
+    let output = maple_mm(&["kernel", "-"], "window 8\nmmap 0 4 rw anon_private\nmadvise 0 1 100\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("op 2: madvise advice 100 is refused"), "{}", stderr(&output));
+}
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+#[test]
+fn kernel_is_unsupported_here() {
+    let output = maple_mm(&["kernel", "-"], "window 8\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("not supported"), "{}", stderr(&output));
+}
