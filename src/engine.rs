@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mm::{Access, Errno, MapFlags, MlockFlags, Mm, MremapFlags, OpenFile, Prot as MmProt, Signal};
-use vma::{File, Vma, VmFlags, PAGE_SIZE};
+use vma::{File, VmFlags, Vma, PAGE_SIZE};
 
 use crate::script::{Advice, Backing, Kind, Mods, Op, OpLine, OpResult, Outcome, Perms, Prot, Script, VmaLine};
 
@@ -56,7 +56,10 @@ pub fn run(script: &Script) -> Outcome {
 pub struct Replay {
     mm: Mm,
     window: u64,
-    files: HashMap<u32, Arc<File>>,
+    /// The open file descriptions: per script file, one opened read-write and one
+    /// read-only. Linux compares `vm_file` by pointer, so mappings through different opens
+    /// of one file never merge; each is its own [`File`] here.
+    files: HashMap<(u32, bool), Arc<File>>,
     /// Script file id of each file object id.
     file_ids: HashMap<u64, u32>,
 }
@@ -74,9 +77,11 @@ impl Replay {
         let mut files = HashMap::new();
         let mut file_ids = HashMap::new();
         for id in script.file_ids() {
-            let file = File::with_pages(format!("file{id}"), script.file_pages(id));
-            file_ids.insert(file.id(), id);
-            files.insert(id, file);
+            for read_only in [false, true] {
+                let file = File::with_pages(format!("file{id}"), script.file_pages(id));
+                file_ids.insert(file.id(), id);
+                files.insert((id, read_only), file);
+            }
         }
         Replay { mm, window: script.window, files, file_ids }
     }
@@ -95,7 +100,8 @@ impl Replay {
     pub fn apply(&self, op: &Op) -> OpResult {
         let mm = &self.mm;
         let bytes = |npages: u64| npages * PAGE_SIZE;
-        let done = |result: Result<(), Errno>| result.map_or_else(|e| OpResult::Err(e.name().into()), |()| OpResult::Ok);
+        let done =
+            |result: Result<(), Errno>| result.map_or_else(|e| OpResult::Err(e.name().into()), |()| OpResult::Ok);
         let landed = |result: Result<u64, Errno>| match result {
             Ok(addr) => OpResult::OkAt(addr.wrapping_sub(WINDOW_BASE) / PAGE_SIZE),
             Err(e) => OpResult::Err(e.name().into()),
@@ -108,9 +114,7 @@ impl Replay {
                 done(mm.madvise(Self::addr(page), bytes(npages), advice_number(advice)))
             }
             Op::Mlock { page, npages } => done(mm.mlock(Self::addr(page), bytes(npages))),
-            Op::MlockOnfault { page, npages } => {
-                done(mm.mlock2(Self::addr(page), bytes(npages), MlockFlags::ONFAULT))
-            }
+            Op::MlockOnfault { page, npages } => done(mm.mlock2(Self::addr(page), bytes(npages), MlockFlags::ONFAULT)),
             Op::Munlock { page, npages } => done(mm.munlock(Self::addr(page), bytes(npages))),
             Op::Mseal { page, npages } => done(mm.mseal(Self::addr(page), bytes(npages), 0)),
             Op::Mremap { old_page, old_npages, new_npages, maymove, fixed, dontunmap } => {
@@ -125,7 +129,16 @@ impl Replay {
                     flags |= MremapFlags::DONTUNMAP;
                 }
                 let target = fixed.map_or(0, Self::addr);
-                landed(mm.mremap(Self::addr(old_page), bytes(old_npages), bytes(new_npages), flags, target))
+                let moved = mm.mremap(Self::addr(old_page), bytes(old_npages), bytes(new_npages), flags, target);
+                match moved {
+                    // Where a free move lands depends on the whole process; like the kernel
+                    // runner, unmap it there and say so.
+                    Ok(addr) if !(WINDOW_BASE..Self::addr(self.window)).contains(&addr) => {
+                        let _ = mm.munmap(addr, bytes(new_npages));
+                        OpResult::Err(crate::kernel::MOVED_OUT.into())
+                    }
+                    moved => landed(moved),
+                }
             }
             Op::Touch { page, npages } => self.access(page, npages, Access::Write),
             Op::Read { page, npages } => self.access(page, npages, Access::Read),
@@ -158,7 +171,7 @@ impl Replay {
             Kind::FilePrivate { file, pgoff } | Kind::FileShared { file, pgoff } => {
                 let shared = matches!(kind, Kind::FileShared { .. });
                 flags |= if shared { MapFlags::SHARED } else { MapFlags::PRIVATE };
-                let object = self.files[&file].clone();
+                let object = self.files[&(file, mods.ro)].clone();
                 let open = if mods.ro { OpenFile::read_only(object) } else { OpenFile::read_write(object) };
                 (Some(open), pgoff * PAGE_SIZE)
             }

@@ -36,7 +36,12 @@ fn mismatches(dir: &str) -> (usize, Vec<String>) {
 fn check(dir: &str, expected_cases: usize) {
     let (count, failed) = mismatches(dir);
     assert_eq!(count, expected_cases, "the number of recorded {dir} cases");
-    assert!(failed.is_empty(), "{} of {count} {dir} cases differ from the kernel:\n{}", failed.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {count} {dir} cases differ from the kernel:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
 }
 
 #[test]

@@ -117,7 +117,21 @@ impl MapFlags {
     /// The type bits (`MAP_TYPE`).
     pub(crate) const TYPE: MapFlags = MapFlags(0x0f);
     /// Every flag mmap knows (the legacy mask MAP_SHARED_VALIDATE checks against).
-    pub(crate) const KNOWN: MapFlags = MapFlags(0x0f | 0x10 | 0x20 | 0x0100 | 0x0800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x10_0000 | 0xfc00_0000);
+    pub(crate) const KNOWN: MapFlags = MapFlags(
+        0x0f | 0x10
+            | 0x20
+            | 0x0100
+            | 0x0800
+            | 0x1000
+            | 0x2000
+            | 0x4000
+            | 0x8000
+            | 0x10000
+            | 0x20000
+            | 0x40000
+            | 0x10_0000
+            | 0xfc00_0000,
+    );
 
     /// The type bits alone.
     pub(crate) fn map_type(self) -> MapFlags {

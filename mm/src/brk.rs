@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use vma::{merge_new_range, Vma, VmaMergeRequest, VmFlags, PAGE_SIZE};
+use vma::{merge_new_range, VmFlags, Vma, VmaMergeRequest, PAGE_SIZE};
 
 use crate::mm::page_align;
 use crate::mmap::start_gap;
@@ -71,12 +71,8 @@ impl Mm {
     /// do_brk_flags: an anonymous read-write charged area at `[addr, addr + len)`,
     /// expanding `heap_vma` when it ends at `addr`.
     fn do_brk_flags(&self, heap_vma: Option<Arc<Vma>>, addr: u64, len: u64) -> Result<(), Errno> {
-        let flags = VmFlags::READ
-            | VmFlags::WRITE
-            | VmFlags::MAYREAD
-            | VmFlags::MAYWRITE
-            | VmFlags::MAYEXEC
-            | VmFlags::ACCOUNT;
+        let flags =
+            VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC | VmFlags::ACCOUNT;
         self.check_address_space(len / PAGE_SIZE)?;
         if self.vmas.map_count() > self.limits.max_map_count {
             return Err(Errno::ENOMEM);

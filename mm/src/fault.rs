@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use vma::{anon_vma_prepare, Vma, VmFlags, PAGE_SIZE};
+use vma::{anon_vma_prepare, VmFlags, Vma, PAGE_SIZE};
 
 use crate::mm::{accessible, beyond_eof, is_cow};
 use crate::{Access, Errno, Mm, Signal};

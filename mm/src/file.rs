@@ -7,6 +7,10 @@ use vma::File;
 /// An open file description, what an `fd` passed to mmap stands for: the file (its
 /// identity and size) and whether it was opened for reading and for writing.
 ///
+/// Linux compares the `struct file` of two areas by pointer when it merges them, so the
+/// [`File`] here stands for one open of a file: two opens of the same file on disk are two
+/// `File` objects, and their mappings never merge (nor lend each other anon_vmas).
+///
 /// ```
 /// use mm::OpenFile;
 /// use vma::File;

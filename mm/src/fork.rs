@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use vma::{AnonRef, AnonVma, VmaTree, VmFlags, PAGE_SIZE};
+use vma::{AnonRef, AnonVma, VmFlags, VmaTree, PAGE_SIZE};
 
 use crate::{Errno, Mm};
 

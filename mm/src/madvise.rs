@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use vma::{anon_vma_prepare, vma_modify, Vma, VmaChange, VmFlags, PAGE_SIZE};
+use vma::{anon_vma_prepare, vma_modify, VmFlags, Vma, VmaChange, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure, page_align};
 use crate::{Advice, Errno, Mm};
@@ -190,7 +190,8 @@ impl Mm {
     }
 
     /// MADV_GUARD_INSTALL's effect on the area: the sticky `VM_MAYBE_GUARD` flag on the
-    /// whole area (no split, no merge) and an anon_vma.
+    /// whole area (no split, no merge) and, for anonymous memory, an anon_vma (file areas
+    /// get none).
     fn mark_maybe_guard(&self, vma: &Arc<Vma>) -> Result<(), Errno> {
         let vma = if vma.flags.contains(VmFlags::MAYBE_GUARD) {
             vma.clone()
@@ -203,7 +204,9 @@ impl Mm {
             txn.commit();
             marked
         };
-        anon_vma_prepare(&self.vmas, &vma)?;
+        if vma.is_anonymous() {
+            anon_vma_prepare(&self.vmas, &vma)?;
+        }
         Ok(())
     }
 

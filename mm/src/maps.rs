@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use vma::{Vma, VmFlags, PAGE_SIZE};
+use vma::{VmFlags, Vma, PAGE_SIZE};
 
 use crate::{Mm, MmSnapshot};
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use vma::{vma_modify, Vma, VmaChange, VmFlags, PAGE_SIZE};
+use vma::{vma_modify, VmFlags, Vma, VmaChange, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure, page_align};
 use crate::{Errno, MlockFlags, Mm};

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use maple::{Range, Snapshot, View};
 use parking_lot::{Mutex, MutexGuard};
-use vma::{File, Vma, VmaTree, VmFlags, PAGE_SIZE};
+use vma::{File, VmFlags, Vma, VmaTree, PAGE_SIZE};
 
 use crate::{Errno, Layout, Limits};
 
@@ -126,6 +126,9 @@ impl Mm {
 
     /// Sets (`on`) or clears the guard markers of `[start, end)`. Under the writer lock.
     pub(crate) fn set_guards(&self, start: u64, end: u64, on: bool) {
+        if start >= end {
+            return;
+        }
         let mut txn = self.guards.transaction();
         let result = if on { txn.store(start, end - 1, ()) } else { txn.clear(start, end - 1) };
         result.expect("guard markers: a page-aligned, non-empty range");
@@ -135,6 +138,9 @@ impl Mm {
     /// Moves the guard markers of `[from, from + len)` to `to` (mremap moves page tables).
     /// Under the writer lock.
     pub(crate) fn move_guards(&self, from: u64, len: u64, to: u64) {
+        if len == 0 {
+            return;
+        }
         let moved = self.guards.snapshot().ranges_with_values(from, from + len);
         if moved.is_empty() {
             return;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use maple::Range;
-use vma::{merge_new_range_in, split_vma, File, Vma, VmaMergeRequest, VmFlags, PAGE_SIZE};
+use vma::{merge_new_range_in, split_vma, File, VmFlags, Vma, VmaMergeRequest, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure, page_align};
 use crate::{Errno, MapFlags, Mm, OpenFile, Prot};
@@ -50,6 +50,12 @@ pub(crate) fn start_gap(vma: &Vma, guard_gap: u64) -> u64 {
     } else {
         vma.start
     }
+}
+
+/// `file_mmap_ok`: the mapped bytes stay below the largest file offset (`MAX_LFS_FILESIZE`).
+fn file_offsets_ok(pgoff: u64, len: u64) -> bool {
+    let max = i64::MAX as u64;
+    pgoff <= max / PAGE_SIZE && len <= max && pgoff * PAGE_SIZE <= max - len
 }
 
 /// What `get_unmapped_area` is asked for.
@@ -141,7 +147,10 @@ impl Mm {
             ensure(self.mlock_future_ok(len), Errno::EAGAIN)?;
         }
         let (file, pgoff, try_merge) = match file {
-            Some(open) => (Some(self.file_mapping_flags(open, prot, flags, &mut vm_flags)?), pgoff, true),
+            Some(open) => {
+                ensure(file_offsets_ok(pgoff, len), Errno::EOVERFLOW)?;
+                (Some(self.file_mapping_flags(open, prot, flags, &mut vm_flags)?), pgoff, true)
+            }
             None => match flags.map_type() {
                 MapFlags::SHARED => {
                     ensure(!vm_flags.contains(VmFlags::GROWSDOWN), Errno::EINVAL)?;

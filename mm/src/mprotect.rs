@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use vma::{vma_modify, Vma, VmaChange, VmFlags};
+use vma::{vma_modify, VmFlags, Vma, VmaChange};
 
 use crate::mm::{aligned, ensure, page_align};
 use crate::mmap::prot_flags;
@@ -74,8 +74,7 @@ impl Mm {
         }
         let pages = (end - start) / vma::PAGE_SIZE;
         if new.contains(VmFlags::WRITE) {
-            let uncharged =
-                VmFlags::ACCOUNT | VmFlags::WRITE | VmFlags::HUGETLB | VmFlags::SHARED | VmFlags::NORESERVE;
+            let uncharged = VmFlags::ACCOUNT | VmFlags::WRITE | VmFlags::HUGETLB | VmFlags::SHARED | VmFlags::NORESERVE;
             if !old.intersects(uncharged) {
                 self.charge(pages)?;
                 new |= VmFlags::ACCOUNT;

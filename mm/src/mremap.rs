@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use vma::{copy_vma, merge_extend, Vma, VmFlags, PAGE_SIZE};
+use vma::{copy_vma, merge_extend, VmFlags, Vma, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure};
 use crate::mmap::errno_of;
@@ -63,7 +63,14 @@ impl Mm {
     /// assert_eq!(mm.mremap(0x100_0000, 8192, 8192, moved, 0x200_0000), Ok(0x200_0000));
     /// assert!(mm.snapshot().find(0x100_0000).is_none());
     /// ```
-    pub fn mremap(&self, addr: u64, old_len: u64, new_len: u64, flags: MremapFlags, new_addr: u64) -> Result<u64, Errno> {
+    pub fn mremap(
+        &self,
+        addr: u64,
+        old_len: u64,
+        new_len: u64,
+        flags: MremapFlags,
+        new_addr: u64,
+    ) -> Result<u64, Errno> {
         let mut remap = Remap {
             addr,
             old_len: page_align_wrapping(old_len),
