@@ -1,0 +1,100 @@
+//! Replaying op scripts: the engine (`maple_mm::engine::run`) against the real kernel doing the
+//! same script in a window of this process (`maple_mm::kernel::run`), in operations per
+//! second (criterion reports elements/s; each script is parsed beforehand).
+//!
+//! Two workloads:
+//! - `random`: 20 scripts of the differential fuzzer (every op of the format, windows of 64
+//!   to 128 pages);
+//! - `trace-mix`: what the recorded strace logs do at the start of a program (python, gcc,
+//!   cargo, sqlite3 in `../shared/traces`): a loader mapping shared libraries (a read-only
+//!   map of the file, then fixed text, read-only and data parts over it, an anonymous bss,
+//!   a write to the data part and an mprotect of its RELRO part), then an allocator's
+//!   anonymous mappings: grown with mremap, some unmapped, some touched.
+//!
+//! Both sides build the whole window's state and report it, so the kernel side also pays
+//! for reading `/proc/self/smaps` once per script: the ratio is per script, not per call.
+
+use std::fmt::Write;
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use maple_mm::gen::{random_script, GenConfig, Rng};
+use maple_mm::script::{parse, Script};
+
+fn random_scripts() -> Vec<Script> {
+    (1..=20).map(|seed| parse(&random_script(seed, &GenConfig::default())).expect("generated scripts parse")).collect()
+}
+
+/// A loader and allocator script: `libs` libraries, then `allocs` anonymous mappings.
+fn trace_mix(seed: u64, libs: u64, allocs: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let window = 4096;
+    let mut text = format!("window {window}\n");
+    let mut page = 0;
+    for lib in 1..=libs {
+        // [ r ][ r-x text ][ r ][ rw data (relro + data) ][ bss ]
+        let (head, code, rodata, data, bss) =
+            (rng.between(1, 4), rng.between(8, 40), rng.between(4, 16), rng.between(2, 6), rng.between(1, 4));
+        let file_pages = head + code + rodata + data;
+        let _ = writeln!(text, "file {lib} {file_pages}");
+        let _ = writeln!(text, "mmap {page} {} r file_private:{lib}:0", file_pages + bss);
+        let _ = writeln!(text, "mmap {} {code} rx file_private:{lib}:{head} ro", page + head);
+        let data_at = page + head + code + rodata;
+        let _ = writeln!(text, "mmap {data_at} {data} rw file_private:{lib}:{}", head + code + rodata);
+        let _ = writeln!(text, "mmap {} {bss} rw anon_private", data_at + data);
+        let _ = writeln!(text, "touch {data_at} {data}");
+        let _ = writeln!(text, "mprotect {data_at} 1 r");
+        page += file_pages + bss + 1;
+    }
+    for _ in 0..allocs {
+        let len = rng.between(1, 32);
+        if page + len * 2 >= window {
+            break;
+        }
+        let _ = writeln!(text, "mmap {page} {len} rw anon_private");
+        let _ = writeln!(text, "touch {page} {}", len.min(4));
+        if rng.chance(30) {
+            let _ = writeln!(text, "mremap {page} {len} {}", len * 2);
+            page += len;
+        } else if rng.chance(30) {
+            let _ = writeln!(text, "munmap {page} {len}");
+        }
+        page += len + rng.below(2);
+    }
+    text
+}
+
+fn trace_scripts() -> Vec<Script> {
+    (1..=4).map(|seed| parse(&trace_mix(seed, 12, 60)).expect("trace mixes parse")).collect()
+}
+
+fn bench(c: &mut Criterion, name: &str, scripts: &[Script]) {
+    let ops: usize = scripts.iter().map(|s| s.ops.len()).sum();
+    let mut group = c.benchmark_group(format!("replay/{name}"));
+    group.throughput(Throughput::Elements(ops as u64));
+    group.sample_size(20);
+    group.bench_function("engine", |b| {
+        b.iter(|| {
+            for script in scripts {
+                black_box(maple_mm::engine::run(script));
+            }
+        })
+    });
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    group.bench_function("kernel", |b| {
+        b.iter(|| {
+            for script in scripts {
+                black_box(maple_mm::kernel::run(script).expect("the kernel runner works here"));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn replay(c: &mut Criterion) {
+    bench(c, "random", &random_scripts());
+    bench(c, "trace-mix", &trace_scripts());
+}
+
+criterion_group!(benches, replay);
+criterion_main!(benches);
