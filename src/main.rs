@@ -56,6 +56,9 @@ struct ScriptArgs {
 struct DiffArgs {
     /// The op script, or `-` for standard input.
     script: String,
+    /// Also print the engine's output (with each op's text) before the verdict.
+    #[arg(long)]
+    show: bool,
 }
 
 #[derive(Args)]
@@ -111,7 +114,7 @@ fn main() -> ExitCode {
             print!("{}", outcome.render(args.echo.then_some(&script)));
             Ok(ExitCode::SUCCESS)
         }),
-        Command::Diff(args) => load(&args.script).and_then(|script| diff(&script)),
+        Command::Diff(args) => load(&args.script).and_then(|script| diff(&script, args.show)),
         Command::Fuzz(args) => fuzz(&args),
         Command::Gen(args) => args.shape.config().map(|config| {
             print!("{}", random_script(args.seed, &config));
@@ -179,7 +182,10 @@ fn compare(script: &Script) -> Result<Option<String>, Failure> {
     })
 }
 
-fn diff(script: &Script) -> Result<ExitCode, Failure> {
+fn diff(script: &Script, show: bool) -> Result<ExitCode, Failure> {
+    if show {
+        print!("{}", maple_mm::engine::run(script).render(Some(script)));
+    }
     match compare(script)? {
         None => {
             println!("kernel and engine agree");
