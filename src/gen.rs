@@ -136,6 +136,21 @@ impl Rng {
     pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len() as u64) as usize]
     }
+
+    /// Shuffles `items` in place (Fisher-Yates).
+    ///
+    /// ```
+    /// let mut items = [1, 2, 3, 4];
+    /// maple_mm::gen::Rng::new(5).shuffle(&mut items);
+    /// items.sort();
+    /// assert_eq!(items, [1, 2, 3, 4]);
+    /// ```
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
 }
 
 /// Raw advice numbers the generator sometimes uses: unused numbers (EINVAL) and named ones by

@@ -14,41 +14,8 @@ pub const MAX_GAP_PAGES: u64 = 64;
 /// Where the first range may start (above a random gap): 4 GiB, like a user mapping base.
 pub const BASE: u64 = 1 << 32;
 
-/// splitmix64: tiny, fast, good enough to draw benchmark inputs, and reproducible.
-#[derive(Clone, Debug)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    pub fn new(seed: u64) -> Self {
-        SplitMix(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`), by multiply-shift (bias is negligible here).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// Fisher-Yates shuffle.
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
-            items.swap(i, j);
-        }
-    }
-}
+/// The project's seeded generator (splitmix64), shared with the script generator.
+pub use maple_mm::gen::Rng as SplitMix;
 
 /// `n` disjoint ranges in increasing order, sizes 1-64 pages and gaps 0-64 pages, plus a
 /// random order to insert them in. Range `i` carries the value `i`.

@@ -103,17 +103,7 @@ impl Mm {
         if end == start {
             return Ok(());
         }
-        let mut next = start;
-        while next < end {
-            let vma = match self.snapshot().vmas_in(next, end).next().cloned() {
-                Some(vma) if vma.start <= next => vma,
-                _ => return Err(Errno::ENOMEM),
-            };
-            let to = end.min(vma.end);
-            self.lock_one(&vma, next, to, (vma.flags - LOCK_BITS) | bits)?;
-            next = to;
-        }
-        Ok(())
+        self.walk_mapped(start, end, |vma, from, to| self.lock_one(vma, from, to, (vma.flags - LOCK_BITS) | bits))
     }
 
     /// mlock_fixup: special, hugetlb and droppable areas are never locked.

@@ -154,6 +154,28 @@ impl Mm {
         txn.commit();
     }
 
+    /// Calls `visit(area, from, to)` for each part of `[start, end)`, area by area, under the
+    /// writer lock; ENOMEM at the first hole, with the parts before it already visited (the
+    /// walk of mprotect and mlock, which Linux does not undo).
+    pub(crate) fn walk_mapped(
+        &self,
+        start: u64,
+        end: u64,
+        mut visit: impl FnMut(&Arc<Vma>, u64, u64) -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
+        let mut next = start;
+        while next < end {
+            let vma = match self.snapshot().vmas_in(next, end).next().cloned() {
+                Some(vma) if vma.start <= next => vma,
+                _ => return Err(Errno::ENOMEM),
+            };
+            let to = end.min(vma.end);
+            visit(&vma, next, to)?;
+            next = to;
+        }
+        Ok(())
+    }
+
     /// Sum of the pages of the areas whose flags contain `flags`.
     pub(crate) fn pages_with(&self, flags: VmFlags) -> u64 {
         self.snapshot().vmas().filter(|v| v.flags.contains(flags)).map(|v| v.pages()).sum()

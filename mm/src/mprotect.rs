@@ -48,17 +48,7 @@ impl Mm {
             addr
         };
         let access = prot_flags(prot);
-        let mut next = start;
-        while next < end {
-            let vma = match self.snapshot().vmas_in(next, end).next().cloned() {
-                Some(vma) if vma.start <= next => vma,
-                _ => return Err(Errno::ENOMEM),
-            };
-            let to = end.min(vma.end);
-            self.protect_one(&vma, next, to, access)?;
-            next = to;
-        }
-        Ok(())
+        self.walk_mapped(start, end, |vma, from, to| self.protect_one(vma, from, to, access))
     }
 
     /// mprotect_fixup for `[start, end)` of `vma`.
