@@ -630,3 +630,58 @@ fn fork() -> Raw {
         }
     }
 }
+
+/// Runs `work` in a forked child and returns the text it produced. The child writes the text
+/// to a pipe and exits at once (`_exit`, no destructors: they belong to the parent); the
+/// parent reads to the end and reaps it. A child killed by a signal or exiting otherwise is
+/// an error.
+pub(super) fn in_child(work: impl FnOnce() -> String) -> Result<String, KernelError> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(setup_error("pipe2"));
+    }
+    let (reader, writer) = (Fd(fds[0]), Fd(fds[1]));
+    // SAFETY: fork has no memory-safety preconditions; the child only runs `work` (this
+    // process is single-threaded where the runner is used, and glibc's fork handlers keep
+    // malloc usable in the child) and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(setup_error("fork"));
+    }
+    if pid == 0 {
+        drop(reader);
+        let text = work();
+        let mut bytes = text.as_bytes();
+        while !bytes.is_empty() {
+            // SAFETY: `bytes` is a valid buffer of `bytes.len()` bytes.
+            let written = unsafe { libc::write(writer.0, bytes.as_ptr().cast(), bytes.len()) };
+            if written <= 0 {
+                break;
+            }
+            bytes = &bytes[written as usize..];
+        }
+        // SAFETY: _exit ends the child without running the parent's destructors or atexit
+        // handlers, which is what a forked child must do.
+        unsafe { libc::_exit(0) }
+    }
+    drop(writer);
+    let mut text = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        // SAFETY: `chunk` is a valid, writable buffer of its length.
+        let got = unsafe { libc::read(reader.0, chunk.as_mut_ptr().cast(), chunk.len()) };
+        if got > 0 {
+            text.extend_from_slice(&chunk[..got as usize]);
+        } else if got == 0 || errno() != libc::EINTR {
+            break;
+        }
+    }
+    let mut status = 0;
+    // SAFETY: `pid` is our child; `status` is a valid int to fill.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && errno() == libc::EINTR {}
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(KernelError::Child(format!("it ended with status {status:#x}")));
+    }
+    String::from_utf8(text).map_err(|_| KernelError::Child("its report is not UTF-8".to_string()))
+}

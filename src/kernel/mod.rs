@@ -80,6 +80,8 @@ pub enum KernelError {
     WindowTooLarge(u64),
     /// `/proc/self/smaps` could not be read or understood.
     Smaps(String),
+    /// The child process that ran the script failed (it died, or its report was garbled).
+    Child(String),
 }
 
 impl fmt::Display for KernelError {
@@ -92,14 +94,17 @@ impl fmt::Display for KernelError {
             }
             KernelError::WindowTooLarge(pages) => write!(f, "a window of {pages} pages is too large"),
             KernelError::Smaps(why) => write!(f, "/proc/self/smaps: {why}"),
+            KernelError::Child(why) => write!(f, "the runner's child process: {why}"),
         }
     }
 }
 
 impl std::error::Error for KernelError {}
 
-/// Performs `script` with real system calls in a fresh window of this process and reports
-/// what each op did and the VMAs of the window afterwards.
+/// Performs `script` with real system calls in a fresh window of a child process (forked for
+/// the script, so nothing a script leaves behind, such as sealed areas that cannot be
+/// unmapped, accumulates in the caller) and reports what each op did and the VMAs of the
+/// window afterwards.
 ///
 /// ```
 /// let script = maple_mm::script::parse("window 4\ntouch 0\n").unwrap();
@@ -115,6 +120,26 @@ pub fn run(script: &Script) -> Result<Outcome, KernelError> {
             }
         }
     }
+    run_in_child(script)
+}
+
+/// Runs the script in a forked child, which sends back the rendered outcome (or the error)
+/// through a pipe; the caller's address space is untouched.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn run_in_child(script: &Script) -> Result<Outcome, KernelError> {
+    let report = linux::in_child(|| match run_checked(script) {
+        Ok(outcome) => format!("ok\n{outcome}"),
+        Err(error) => format!("error\n{error}"),
+    })?;
+    match report.split_once('\n') {
+        Some(("ok", outcome)) => crate::script::parse_outcome(outcome).map_err(|e| KernelError::Child(e.to_string())),
+        Some(("error", message)) => Err(KernelError::Child(message.to_string())),
+        _ => Err(KernelError::Child(format!("an unreadable report: {report:?}"))),
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+fn run_in_child(script: &Script) -> Result<Outcome, KernelError> {
     run_checked(script)
 }
 
