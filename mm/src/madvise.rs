@@ -7,6 +7,14 @@ use vma::{anon_vma_prepare, vma_modify, VmFlags, Vma, VmaChange, PAGE_SIZE};
 use crate::mm::{aligned, ensure, page_align};
 use crate::{Advice, Errno, Mm};
 
+/// madvise reports a lack of kernel resources (a split past the map-count limit) as EAGAIN.
+fn resources_as_eagain(err: vma::VmaError) -> Errno {
+    match Errno::from(err) {
+        Errno::ENOMEM => Errno::EAGAIN,
+        other => other,
+    }
+}
+
 /// Advice that discards memory, which a sealed read-only anonymous area refuses.
 fn is_discard(advice: Advice) -> bool {
     matches!(
@@ -100,12 +108,59 @@ impl Mm {
         let _lock = self.write_lock();
         match advice {
             Advice::PopulateRead | Advice::PopulateWrite => self.madvise_populate(addr, end, advice),
-            _ => self.madvise_walk(addr, end, advice),
+            _ => self.madvise_walk(addr, end, |vma, from, to| self.advise_one(vma, from, to, advice)),
         }
     }
 
+    /// `prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name)`: names the anonymous areas
+    /// of the range (`None` clears the name); named areas show as `[anon:name]` in maps and
+    /// merge only with areas of the same name.
+    ///
+    /// EINVAL for an unaligned address, an overflowing length, or a name of 80 bytes or more
+    /// bytes or with characters other than printable ASCII without `\\`, `` ` ``, `$`, `[`
+    /// and `]`; EBADF for a file area; ENOMEM for holes (after every mapped part is named);
+    /// EAGAIN when a split would pass the map-count limit.
+    ///
+    /// ```
+    /// use mm::{MapFlags, Mm, Prot};
+    /// let mm = Mm::new();
+    /// let a = mm.mmap(0, 3 * 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
+    /// mm.set_anon_name(a + 4096, 4096, Some("cache")).unwrap();
+    /// assert!(mm.maps().contains("[anon:cache]"));
+    /// assert_eq!(mm.snapshot().map_count(), 3);
+    /// assert_eq!(mm.set_anon_name(a, 4096, Some("a[1]")), Err(mm::Errno::EINVAL));
+    /// ```
+    pub fn set_anon_name(&self, addr: u64, len: u64, name: Option<&str>) -> Result<(), Errno> {
+        if let Some(name) = name {
+            let allowed = |c: char| c.is_ascii_graphic() || c == ' ';
+            let valid = name.len() < 80 && name.chars().all(|c| allowed(c) && !"\\`$[]".contains(c));
+            ensure(valid, Errno::EINVAL)?;
+        }
+        ensure(aligned(addr), Errno::EINVAL)?;
+        let len = page_align(len).ok_or(Errno::EINVAL)?;
+        let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
+        if end == addr {
+            return Ok(());
+        }
+        let name: Option<Arc<str>> = name.map(Arc::from);
+        let _lock = self.write_lock();
+        self.madvise_walk(addr, end, |vma, from, to| {
+            let shared_anon = vma.file.as_ref().is_some_and(|f| f.name() == crate::mmap::SHARED_ANON_NAME);
+            ensure(vma.file.is_none() || shared_anon, Errno::EBADF)?;
+            if vma.anon_name == name {
+                return Ok(());
+            }
+            vma_modify(&self.vmas, vma, from, to, VmaChange::Name(name.clone())).map(drop).map_err(resources_as_eagain)
+        })
+    }
+
     /// madvise_walk_vmas: visits each mapped part; a hole makes the result ENOMEM.
-    fn madvise_walk(&self, start: u64, end: u64, advice: Advice) -> Result<(), Errno> {
+    fn madvise_walk(
+        &self,
+        start: u64,
+        end: u64,
+        mut visit: impl FnMut(&Arc<Vma>, u64, u64) -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
         let mut unmapped = false;
         let mut next = start;
         loop {
@@ -118,7 +173,7 @@ impl Mm {
                 }
             }
             let to = end.min(vma.end);
-            self.advise_one(&vma, next, to, advice)?;
+            visit(&vma, next, to)?;
             next = to;
             if next >= end {
                 break;
@@ -179,14 +234,7 @@ impl Mm {
         if new == vma.flags {
             return Ok(());
         }
-        match vma_modify(&self.vmas, vma, start, end, VmaChange::Flags(new)) {
-            Ok(_) => Ok(()),
-            // madvise reports a lack of kernel resources as EAGAIN.
-            Err(err) => Err(match Errno::from(err) {
-                Errno::ENOMEM => Errno::EAGAIN,
-                other => other,
-            }),
-        }
+        vma_modify(&self.vmas, vma, start, end, VmaChange::Flags(new)).map(drop).map_err(resources_as_eagain)
     }
 
     /// MADV_GUARD_INSTALL's effect on the area: the sticky `VM_MAYBE_GUARD` flag on the

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use vma::{VmFlags, Vma, PAGE_SIZE};
 
+use crate::mmap::SHARED_ANON_NAME;
 use crate::{Mm, MmSnapshot};
 
 /// The column names start at in `/proc/self/maps` (`25 + 6 * sizeof(void *) - 1`).
@@ -68,7 +69,7 @@ fn maps_line(out: &mut String, vma: &Vma, heap: Option<(u64, u64)>) {
     let flag = |f: VmFlags, c: char| if vma.flags.contains(f) { c } else { '-' };
     let line_start = out.len();
     let (offset, dev, inode) = match &vma.file {
-        Some(file) if file.name() == "/dev/zero" => (vma.pgoff * PAGE_SIZE, "00:01", file.id()),
+        Some(file) if file.name() == SHARED_ANON_NAME => (vma.pgoff * PAGE_SIZE, "00:01", file.id()),
         Some(file) => (vma.pgoff * PAGE_SIZE, "00:00", file.id()),
         None => (0, "00:00", 0),
     };
@@ -97,9 +98,10 @@ fn maps_line(out: &mut String, vma: &Vma, heap: Option<(u64, u64)>) {
 
 fn area_name(vma: &Vma, heap: Option<(u64, u64)>) -> Option<String> {
     if let Some(file) = &vma.file {
-        return Some(match file.name() {
-            "/dev/zero" => "/dev/zero (deleted)".to_string(),
-            name => name.to_string(),
+        return Some(match (file.name(), &vma.anon_name) {
+            (SHARED_ANON_NAME, Some(name)) => format!("[anon_shmem:{name}]"),
+            (SHARED_ANON_NAME, None) => format!("{SHARED_ANON_NAME} (deleted)"),
+            (name, _) => name.to_string(),
         });
     }
     if let Some((start_brk, brk)) = heap {

@@ -8,6 +8,10 @@ use vma::{merge_new_range_in, split_vma, File, VmFlags, Vma, VmaMergeRequest, PA
 use crate::mm::{aligned, ensure, page_align};
 use crate::{Errno, MapFlags, Mm, OpenFile, Prot};
 
+/// The name of the shmem object behind a shared anonymous mapping, as maps shows it before
+/// ` (deleted)`.
+pub(crate) const SHARED_ANON_NAME: &str = "/dev/zero";
+
 /// The alignment of anonymous mappings whose length is a multiple of a huge page.
 const HUGE_PAGE: u64 = 2 << 20;
 
@@ -156,7 +160,7 @@ impl Mm {
                     ensure(!vm_flags.contains(VmFlags::GROWSDOWN), Errno::EINVAL)?;
                     vm_flags |= VmFlags::SHARED | VmFlags::MAYSHARE;
                     // Each shared anonymous mapping is its own shmem object.
-                    (Some(File::with_pages("/dev/zero", len / PAGE_SIZE)), 0, false)
+                    (Some(File::with_pages(SHARED_ANON_NAME, len / PAGE_SIZE)), 0, false)
                 }
                 MapFlags::PRIVATE => (None, addr / PAGE_SIZE, true),
                 _ => return Err(Errno::EINVAL),
