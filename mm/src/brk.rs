@@ -59,11 +59,7 @@ impl Mm {
                 return Err(Errno::ENOMEM);
             }
         }
-        let heap_vma = old_end
-            .checked_sub(1)
-            .and_then(|below| snap.view().prev(below))
-            .map(|(_, v)| v.clone())
-            .filter(|v| v.start >= start_brk);
+        let heap_vma = snap.view().prev(old_end).map(|(_, v)| v.clone()).filter(|v| v.start >= start_brk);
         drop(snap);
         self.do_brk_flags(heap_vma, old_end, new_end - old_end)
     }

@@ -86,7 +86,7 @@ impl Mm {
             return Err(Signal::Segv);
         }
         let snap = self.snapshot();
-        if let Some(prev) = vma.start.checked_sub(1).and_then(|below| snap.view().prev(below)).map(|(_, v)| v) {
+        if let Some((_, prev)) = snap.view().prev(vma.start) {
             let too_close = address - prev.end < self.layout.stack_guard_gap;
             if !prev.flags.contains(VmFlags::GROWSDOWN) && accessible(prev) && too_close {
                 return Err(Signal::Segv);
