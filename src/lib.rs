@@ -13,6 +13,7 @@ pub use mm;
 pub use vma;
 
 pub mod engine;
+pub mod explain;
 pub mod gen;
 pub mod kernel;
 pub mod script;

@@ -37,6 +37,9 @@ enum Command {
     Kernel(ScriptArgs),
     /// Runs a script on both and prints their difference; exit status 1 if they differ.
     Diff(DiffArgs),
+    /// Replays a script on the engine and explains each op: the areas it created, changed
+    /// and removed, and why touching areas stayed apart.
+    Explain(ScriptArgs),
     /// Generates seeded random scripts and diffs each; stops at the first mismatch.
     Fuzz(FuzzArgs),
     /// Prints the random script that `fuzz` generates for one seed.
@@ -113,6 +116,10 @@ fn main() -> ExitCode {
             let outcome = kernel_run(&script)?;
             print!("{}", outcome.render(args.echo.then_some(&script)));
             Ok(ExitCode::SUCCESS)
+        }),
+        Command::Explain(args) => load(&args.script).map(|script| {
+            print!("{}", maple_mm::explain::explain(&script));
+            ExitCode::SUCCESS
         }),
         Command::Diff(args) => load(&args.script).and_then(|script| diff(&script, args.show)),
         Command::Fuzz(args) => fuzz(&args),

@@ -34,6 +34,7 @@
 //! ```
 
 mod anon;
+mod blocker;
 mod copy;
 mod error;
 mod flags;
@@ -47,6 +48,7 @@ mod vma;
 pub use anon::{
     anon_vma_prepare, can_lend_anon_vma, dup_anon_vma, find_mergeable_anon_vma, same_anon, AnonRef, AnonVma,
 };
+pub use blocker::{merge_blocker, MergeBlocker};
 pub use copy::{copy_vma, merge_extend};
 pub use error::VmaError;
 pub use flags::VmFlags;

@@ -1,0 +1,147 @@
+//! `maple-mm explain`: a script replayed on the engine with, after each op, what the op did to
+//! the areas of the window and, for each pair of touching areas it left apart, the merge rule
+//! that keeps them apart ([`vma::merge_blocker`]).
+//!
+//! ```text
+//! op 3 ok	# mmap 8 4 rw anon_private
+//!   ~ [0,8) rw-p grew to [0,12)
+//! op 5 ok	# touch 16
+//!   ~ [16,20) rw-p: anon_vma attached
+//!   | [12,16) rw-p and [16,20) rw-p stay apart: each has its own anon_vma
+//! ```
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::sync::Arc;
+
+use vma::{merge_blocker, VmFlags, Vma, VmaId, PAGE_SIZE};
+
+use crate::engine::{Replay, WINDOW_BASE};
+use crate::script::{OpLine, OpResult, Outcome, Script};
+
+/// The explained replay of `script`: each op line with its echo, the changes and the
+/// reasons under it, then the final VMA lines as `run` prints them.
+///
+/// ```
+/// use maple_mm::{explain::explain, script::parse};
+/// let script = parse("window 16\nmmap 0 4 rw anon_private\nmmap 4 4 r anon_private\n").unwrap();
+/// let text = explain(&script);
+/// assert!(text.contains("+ [4,8) r--p new"));
+/// assert!(text.contains("stay apart: flags differ: only left has wr,ac"));
+/// ```
+pub fn explain(script: &Script) -> String {
+    let replay = Replay::new(script);
+    let mut out = String::new();
+    let mut before = window_areas(&replay, script.window);
+    for (index, op) in script.ops.iter().enumerate() {
+        let result = if op.leaves_window(script.window) { OpResult::SkipOutOfWindow } else { replay.apply(op) };
+        let _ = writeln!(out, "{}\t# {op}", OpLine { n: index + 1, result });
+        let after = window_areas(&replay, script.window);
+        describe(&mut out, &before, &after);
+        before = after;
+    }
+    out.push_str(&Outcome { ops: Vec::new(), vmas: replay.window_vmas() }.to_string());
+    out
+}
+
+/// The areas inside the window, in address order.
+fn window_areas(replay: &Replay, window: u64) -> Vec<Arc<Vma>> {
+    let snap = replay.mm().snapshot();
+    snap.vmas_in(WINDOW_BASE, Replay::addr(window)).cloned().collect()
+}
+
+/// `[start,end) perms` in window pages.
+fn label(vma: &Vma) -> String {
+    let flag = |f: VmFlags, c: char| if vma.flags.contains(f) { c } else { '-' };
+    format!(
+        "[{},{}) {}{}{}{}",
+        page(vma.start),
+        page(vma.end),
+        flag(VmFlags::READ, 'r'),
+        flag(VmFlags::WRITE, 'w'),
+        flag(VmFlags::EXEC, 'x'),
+        if vma.flags.contains(VmFlags::MAYSHARE) { 's' } else { 'p' }
+    )
+}
+
+fn page(addr: u64) -> u64 {
+    (addr - WINDOW_BASE) / PAGE_SIZE
+}
+
+/// Whether two versions of an area differ in anything the output or merging sees.
+fn same_version(a: &Vma, b: &Vma) -> bool {
+    let anon = |v: &Vma| v.anon.as_ref().map(|x| (x.anon_vma.id(), x.chain_len));
+    (a.start, a.end, a.pgoff, a.flags) == (b.start, b.end, b.pgoff, b.flags) && anon(a) == anon(b)
+}
+
+/// The lines for one op: areas new, changed and gone, then the touching pairs it left apart.
+fn describe(out: &mut String, before: &[Arc<Vma>], after: &[Arc<Vma>]) {
+    let old: HashMap<VmaId, &Arc<Vma>> = before.iter().map(|v| (v.id(), v)).collect();
+    let new_ids: HashMap<VmaId, &Arc<Vma>> = after.iter().map(|v| (v.id(), v)).collect();
+    let mut touched = Vec::new();
+    for vma in after {
+        match old.get(&vma.id()) {
+            None => {
+                let _ = writeln!(out, "  + {} new", label(vma));
+                touched.push(vma.id());
+            }
+            Some(was) if !same_version(was, vma) => {
+                let _ = writeln!(out, "  ~ {}", change(was, vma));
+                touched.push(vma.id());
+            }
+            Some(_) => {}
+        }
+    }
+    for gone in before.iter().filter(|v| !new_ids.contains_key(&v.id())) {
+        let into = after.iter().find(|v| v.start <= gone.start && gone.end <= v.end && v.id() != gone.id());
+        match into {
+            Some(survivor) => {
+                let _ = writeln!(out, "  - {} merged into {}", label(gone), label(survivor));
+            }
+            None => {
+                let _ = writeln!(out, "  - {} gone", label(gone));
+            }
+        }
+    }
+    for pair in after.windows(2) {
+        let (left, right) = (&pair[0], &pair[1]);
+        if left.end != right.start || !(touched.contains(&left.id()) || touched.contains(&right.id())) {
+            continue;
+        }
+        let why = match merge_blocker(left, right) {
+            Some(blocker) => blocker.to_string(),
+            None => {
+                "compatible, but this op does not merge them (only a range an op maps or changes is merged)".to_string()
+            }
+        };
+        let _ = writeln!(out, "  | {} and {} stay apart: {why}", label(left), label(right));
+    }
+}
+
+/// How one area changed.
+fn change(was: &Vma, now: &Vma) -> String {
+    let mut text = label(was);
+    let mut parts = Vec::new();
+    if (was.start, was.end) != (now.start, now.end) {
+        let verb = if now.end - now.start > was.end - was.start { "grew" } else { "shrank" };
+        parts.push(format!("{verb} to [{},{})", page(now.start), page(now.end)));
+    }
+    let (added, removed) = (now.flags - was.flags, was.flags - now.flags);
+    for (sign, flags) in [('+', added), ('-', removed)] {
+        if !flags.is_empty() {
+            parts.extend(flags.mnemonics().map(|m| format!("{sign}{m}")));
+        }
+    }
+    match (&was.anon, &now.anon) {
+        (None, Some(_)) => parts.push("anon_vma attached".to_string()),
+        (Some(_), None) => parts.push("anon_vma dropped".to_string()),
+        (Some(a), Some(b)) if !a.same(b) => parts.push("anon_vma replaced".to_string()),
+        _ => {}
+    }
+    if was.pgoff != now.pgoff && was.start == now.start {
+        parts.push(format!("pgoff {} -> {}", was.pgoff, now.pgoff));
+    }
+    text.push_str(": ");
+    text.push_str(&parts.join(", "));
+    text
+}
