@@ -2,10 +2,12 @@
 //! the areas of the window and, for each pair of touching areas it left apart, the merge rule
 //! that keeps them apart ([`vma::merge_blocker`]).
 //!
+//! (op lines carry a tab before the `#`)
+//!
 //! ```text
-//! op 3 ok	# mmap 8 4 rw anon_private
+//! op 3 ok    # mmap 8 4 rw anon_private
 //!   ~ [0,8) rw-p grew to [0,12)
-//! op 5 ok	# touch 16
+//! op 5 ok    # touch 16
 //!   ~ [16,20) rw-p: anon_vma attached
 //!   | [12,16) rw-p and [16,20) rw-p stay apart: each has its own anon_vma
 //! ```
