@@ -45,7 +45,7 @@ impl Mm {
             copy.flags = copy.flags - (VmFlags::LOCKED | VmFlags::LOCKONFAULT);
             copy.anon = match vma.flags.contains(VmFlags::WIPEONFORK) {
                 true => None,
-                false => vma.anon.as_ref().map(|a| AnonRef::with(AnonVma::new(), a.chain_len + 1)),
+                false => vma.anon.as_ref().map(AnonRef::forked),
             };
             txn.insert(Arc::new(copy))?;
         }
