@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use vma::{AnonRef, AnonVma, VmFlags, VmaTree, PAGE_SIZE};
+use vma::{AnonRef, VmFlags, VmaTree, PAGE_SIZE};
 
 use crate::{Errno, Mm};
 
