@@ -11,8 +11,10 @@
 //!   a write to the data part and an mprotect of its RELRO part), then an allocator's
 //!   anonymous mappings: grown with mremap, some unmapped, some touched.
 //!
-//! Both sides build the whole window's state and report it, so the kernel side also pays
-//! for reading `/proc/self/smaps` once per script: the ratio is per script, not per call.
+//! Both sides build the whole window's state and report it, so the kernel side also pays for a
+//! fork and for reading `/proc/self/smaps` once per script: the ratio is per script, not per
+//! call. `kernel-in-place` (trace-mix only: its scripts seal nothing, so they leave nothing
+//! behind) runs the scripts in this process, without the fork.
 
 use std::fmt::Write;
 use std::hint::black_box;
@@ -68,7 +70,7 @@ fn trace_scripts() -> Vec<Script> {
     (1..=4).map(|seed| parse(&trace_mix(seed, 12, 60)).expect("trace mixes parse")).collect()
 }
 
-fn bench(c: &mut Criterion, name: &str, scripts: &[Script]) {
+fn bench(c: &mut Criterion, name: &str, scripts: &[Script], in_place: bool) {
     let ops: usize = scripts.iter().map(|s| s.ops.len()).sum();
     let mut group = c.benchmark_group(format!("replay/{name}"));
     group.throughput(Throughput::Elements(ops as u64));
@@ -88,12 +90,23 @@ fn bench(c: &mut Criterion, name: &str, scripts: &[Script]) {
             }
         })
     });
+    // Without the fork per script: only for scripts that leave nothing behind (no mseal).
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    if in_place {
+        group.bench_function("kernel-in-place", |b| {
+            b.iter(|| {
+                for script in scripts {
+                    black_box(maple_mm::kernel::run_in_place(script).expect("the kernel runner works here"));
+                }
+            })
+        });
+    }
     group.finish();
 }
 
 fn replay(c: &mut Criterion) {
-    bench(c, "random", &random_scripts());
-    bench(c, "trace-mix", &trace_scripts());
+    bench(c, "random", &random_scripts(), false);
+    bench(c, "trace-mix", &trace_scripts(), true);
 }
 
 criterion_group!(benches, replay);

@@ -113,6 +113,27 @@ impl std::error::Error for KernelError {}
 /// }
 /// ```
 pub fn run(script: &Script) -> Result<Outcome, KernelError> {
+    check_advice(script)?;
+    run_in_child(script)
+}
+
+/// [`run`] without the child process: the script runs in a window of this very process.
+/// Cheaper (no fork), but whatever the script cannot undo stays in this process (sealed
+/// areas cannot be unmapped), and no other thread of the process may allocate meanwhile.
+/// For measuring the system calls themselves; use [`run`] otherwise.
+///
+/// ```
+/// let script = maple_mm::script::parse("window 4\nmmap 0 1 r anon_private\n").unwrap();
+/// if let Ok(outcome) = maple_mm::kernel::run_in_place(&script) {
+///     assert_eq!(outcome.vmas.len(), 1);
+/// }
+/// ```
+pub fn run_in_place(script: &Script) -> Result<Outcome, KernelError> {
+    check_advice(script)?;
+    run_checked(script)
+}
+
+fn check_advice(script: &Script) -> Result<(), KernelError> {
     for (index, op) in script.ops.iter().enumerate() {
         if let Op::Madvise { advice: Advice::Number(advice), .. } = op {
             if REFUSED_ADVICE.contains(advice) && !script.op_leaves_window(index) {
@@ -120,7 +141,7 @@ pub fn run(script: &Script) -> Result<Outcome, KernelError> {
             }
         }
     }
-    run_in_child(script)
+    Ok(())
 }
 
 /// Runs the script in a forked child, which sends back the rendered outcome (or the error)
