@@ -54,6 +54,10 @@ impl Layout {
 /// Resource limits of an address space. The defaults are those of a root process on a
 /// default Linux system: everything unlimited except the map count and the stack.
 ///
+/// The address-space, lock and commit limits are checked against totals summed over the
+/// areas when a call needs them (O(areas)), and only when the limit is finite (or, for the
+/// lock limit, without `CAP_IPC_LOCK`); the defaults cost nothing.
+///
 /// ```
 /// let limits = mm::Limits::default();
 /// assert_eq!(limits.max_map_count, 65530);
