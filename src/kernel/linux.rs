@@ -125,6 +125,11 @@ fn resume_point(rip: u64) -> Option<u64> {
     }
 }
 
+// The state below is shared between this thread and its own signal handler, never between
+// threads, so it is not part of the loom-checked concurrency (the `sync` facades of `maple` and
+// `vma`): loom cannot model a signal handler, and std atomics are what async-signal-safe code
+// must use here.
+
 /// The signal of the last recovered fault.
 static FAULT_SIGNAL: AtomicI32 = AtomicI32::new(0);
 /// The address of the last recovered fault.
