@@ -70,8 +70,15 @@ struct Shared {
     /// Ops performed over the whole run: readers compare it before and after holding a
     /// snapshot to know whether the writer moved on meanwhile.
     ops: AtomicU64,
+    /// Snapshots the readers have checked so far: the writer runs past its deadline (up to
+    /// [`GRACE`]) until there is at least one, so a starved run (valgrind serialises threads)
+    /// still checks something.
+    checked: AtomicU64,
     failures: Mutex<Vec<String>>,
 }
+
+/// How long past the deadline the writer waits for a first reader check.
+const GRACE: Duration = Duration::from_secs(60);
 
 impl Shared {
     /// Records a failure and stops every thread: the first report is the useful one, and the
@@ -367,7 +374,11 @@ fn writer(shared: &Shared, first_seed: u64, deadline: Instant) -> WriterStats {
     let mut stats = WriterStats::default();
     let config = GenConfig::default();
     let mut rng = Rng::new(first_seed ^ 0x5752_4954_4552);
-    while !shared.stopped() && Instant::now() < deadline {
+    let running = || {
+        let now = Instant::now();
+        now < deadline || (shared.checked.load(Ordering::Relaxed) == 0 && now < deadline + GRACE)
+    };
+    while !shared.stopped() && running() {
         let seed = first_seed.wrapping_add(stats.scripts);
         note.0.set((seed, 0));
         let text = random_script(seed, &config);
@@ -377,7 +388,7 @@ fn writer(shared: &Shared, first_seed: u64, deadline: Instant) -> WriterStats {
         *shared.slot.lock().unwrap() = Some(current.clone());
         stats.scripts += 1;
         for (index, op) in script.ops.iter().enumerate() {
-            if shared.stopped() || Instant::now() >= deadline {
+            if shared.stopped() || !running() {
                 break;
             }
             note.0.set((seed, index + 1));
@@ -441,6 +452,7 @@ fn reader(shared: &Shared, seed: u64) -> ReaderStats {
             }
         };
         stats.snapshots += 1;
+        shared.checked.fetch_add(1, Ordering::Relaxed);
         stats.vmas += first.len() as u64;
 
         // Faults while the snapshot is pinned: a random page of the window (any answer is
@@ -489,6 +501,7 @@ fn readers_see_only_whole_consistent_snapshots() {
         slot: Mutex::new(None),
         stop: AtomicBool::new(false),
         ops: AtomicU64::new(0),
+        checked: AtomicU64::new(0),
         failures: Mutex::default(),
     };
     let started = Instant::now();
