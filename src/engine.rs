@@ -11,7 +11,7 @@ use std::sync::Arc;
 use mm::{Access, Errno, MapFlags, MlockFlags, Mm, MremapFlags, OpenFile, Prot as MmProt, Signal};
 use vma::{File, VmFlags, Vma, PAGE_SIZE};
 
-use crate::script::{Advice, Backing, Kind, Mods, Op, OpLine, OpResult, Outcome, Perms, Prot, Script, VmaLine};
+use crate::script::{mremap_maymove, Backing, Kind, Mods, Op, OpLine, OpResult, Outcome, Perms, Prot, Script, VmaLine};
 
 /// The address of page 0 of the window.
 pub const WINDOW_BASE: u64 = 0x7e00_0000_0000;
@@ -110,16 +110,14 @@ impl Replay {
             Op::Mmap { page, npages, prot, kind, mods } => landed(self.mmap(page, npages, prot, kind, mods)),
             Op::Munmap { page, npages } => done(mm.munmap(Self::addr(page), bytes(npages))),
             Op::Mprotect { page, npages, prot } => done(mm.mprotect(Self::addr(page), bytes(npages), mm_prot(prot))),
-            Op::Madvise { page, npages, advice } => {
-                done(mm.madvise(Self::addr(page), bytes(npages), advice_number(advice)))
-            }
+            Op::Madvise { page, npages, advice } => done(mm.madvise(Self::addr(page), bytes(npages), advice.number())),
             Op::Mlock { page, npages } => done(mm.mlock(Self::addr(page), bytes(npages))),
             Op::MlockOnfault { page, npages } => done(mm.mlock2(Self::addr(page), bytes(npages), MlockFlags::ONFAULT)),
             Op::Munlock { page, npages } => done(mm.munlock(Self::addr(page), bytes(npages))),
             Op::Mseal { page, npages } => done(mm.mseal(Self::addr(page), bytes(npages), 0)),
             Op::Mremap { old_page, old_npages, new_npages, maymove, fixed, dontunmap } => {
                 let mut flags = MremapFlags::NONE;
-                if maymove || fixed.is_some() || dontunmap {
+                if mremap_maymove(maymove, fixed, dontunmap) {
                     flags |= MremapFlags::MAYMOVE;
                 }
                 if fixed.is_some() {
@@ -235,17 +233,3 @@ fn mm_prot(prot: Prot) -> MmProt {
     }
     out
 }
-
-/// The `MADV_*` number of a script advice.
-fn advice_number(advice: Advice) -> i32 {
-    let named = Advice::NAMED.iter().position(|&(_, a)| a == advice);
-    match (advice, named) {
-        (Advice::Number(n), _) => n,
-        (_, Some(index)) => mm::Advice::from_number(NAMED_NUMBERS[index]).map_or(-1, mm::Advice::number),
-        (_, None) => -1,
-    }
-}
-
-/// The numbers of [`Advice::NAMED`], in its order.
-const NAMED_NUMBERS: [i32; 25] =
-    [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 102, 103];

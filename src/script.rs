@@ -407,6 +407,45 @@ impl Advice {
         ("guard_install", Advice::GuardInstall),
         ("guard_remove", Advice::GuardRemove),
     ];
+
+    /// The `MADV_*` number (Linux uapi); a raw number as given.
+    ///
+    /// ```
+    /// use maple_mm::script::Advice;
+    ///
+    /// assert_eq!(Advice::GuardInstall.number(), 102);
+    /// assert_eq!(Advice::Number(7).number(), 7);
+    /// ```
+    pub fn number(self) -> i32 {
+        match self {
+            Advice::Normal => 0,
+            Advice::Random => 1,
+            Advice::Sequential => 2,
+            Advice::Willneed => 3,
+            Advice::Dontneed => 4,
+            Advice::Free => 8,
+            Advice::Remove => 9,
+            Advice::Dontfork => 10,
+            Advice::Dofork => 11,
+            Advice::Mergeable => 12,
+            Advice::Unmergeable => 13,
+            Advice::Hugepage => 14,
+            Advice::Nohugepage => 15,
+            Advice::Dontdump => 16,
+            Advice::Dodump => 17,
+            Advice::Wipeonfork => 18,
+            Advice::Keeponfork => 19,
+            Advice::Cold => 20,
+            Advice::Pageout => 21,
+            Advice::PopulateRead => 22,
+            Advice::PopulateWrite => 23,
+            Advice::DontneedLocked => 24,
+            Advice::Collapse => 25,
+            Advice::GuardInstall => 102,
+            Advice::GuardRemove => 103,
+            Advice::Number(number) => number,
+        }
+    }
 }
 
 impl std::str::FromStr for Advice {
@@ -418,6 +457,18 @@ impl std::str::FromStr for Advice {
         }
         text.parse().map(Advice::Number).map_err(|_| ErrorKind::BadAdvice(text.to_string()))
     }
+}
+
+/// Whether an mremap op passes MREMAP_MAYMOVE: when it says `maymove`, and also with `fixed`
+/// or `dontunmap`, which the kernel accepts only with MAYMOVE (the recorded answers show a
+/// `fixed` move without `maymove` succeeding). Both runners follow this rule.
+///
+/// ```
+/// assert!(maple_mm::script::mremap_maymove(false, Some(4), false));
+/// assert!(!maple_mm::script::mremap_maymove(false, None, false));
+/// ```
+pub fn mremap_maymove(maymove: bool, fixed: Option<u64>, dontunmap: bool) -> bool {
+    maymove || fixed.is_some() || dontunmap
 }
 
 /// What went wrong on a line (see [`ParseError`]).

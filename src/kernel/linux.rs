@@ -7,7 +7,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use super::{errno_text, Capture, KernelError, Raw, PAGE};
-use crate::script::{Advice, Kind, Mods, Op, Prot, Script};
+use crate::script::{mremap_maymove, Kind, Mods, Op, Prot, Script};
 
 /// The page size as a `usize`.
 const PAGE_BYTES: usize = PAGE as usize;
@@ -22,38 +22,6 @@ const MREMAP_DONTUNMAP: c_int = 4;
 const MLOCK_ONFAULT: c_int = 1;
 const SYS_MLOCK2: i64 = 325;
 const SYS_MSEAL: i64 = 462;
-
-/// The madvise number of a named advice (Linux uapi).
-fn advice_number(advice: Advice) -> c_int {
-    match advice {
-        Advice::Normal => 0,
-        Advice::Random => 1,
-        Advice::Sequential => 2,
-        Advice::Willneed => 3,
-        Advice::Dontneed => 4,
-        Advice::Free => 8,
-        Advice::Remove => 9,
-        Advice::Dontfork => 10,
-        Advice::Dofork => 11,
-        Advice::Mergeable => 12,
-        Advice::Unmergeable => 13,
-        Advice::Hugepage => 14,
-        Advice::Nohugepage => 15,
-        Advice::Dontdump => 16,
-        Advice::Dodump => 17,
-        Advice::Wipeonfork => 18,
-        Advice::Keeponfork => 19,
-        Advice::Cold => 20,
-        Advice::Pageout => 21,
-        Advice::PopulateRead => 22,
-        Advice::PopulateWrite => 23,
-        Advice::DontneedLocked => 24,
-        Advice::Collapse => 25,
-        Advice::GuardInstall => 102,
-        Advice::GuardRemove => 103,
-        Advice::Number(number) => number,
-    }
-}
 
 // The access trampoline: one function that writes a byte and one that reads a byte, each with
 // a known faulting instruction and a known resume point. The fault handler recognises the
@@ -463,7 +431,7 @@ impl Window<'_> {
             Op::Madvise { page, npages, advice } => {
                 let (address, length) = self.range(page, npages);
                 // SAFETY: as for munmap; the refused advice numbers were ruled out before.
-                Self::status(unsafe { libc::madvise(address, length, advice_number(advice)) })
+                Self::status(unsafe { libc::madvise(address, length, advice.number()) })
             }
             Op::Mlock { page, npages } => {
                 let (address, length) = self.range(page, npages);
@@ -544,9 +512,8 @@ impl Window<'_> {
     ) -> Raw {
         let (old, old_length) = self.range(old_page, old_npages);
         let new_length = new_npages as usize * PAGE_BYTES;
-        // MREMAP_FIXED and MREMAP_DONTUNMAP both need MREMAP_MAYMOVE: the script words imply it.
         let mut flags = 0;
-        if maymove || fixed.is_some() || dontunmap {
+        if mremap_maymove(maymove, fixed, dontunmap) {
             flags |= MREMAP_MAYMOVE;
         }
         if dontunmap {
