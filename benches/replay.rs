@@ -78,7 +78,7 @@ fn bench(c: &mut Criterion, name: &str, scripts: &[Script], in_place: bool) {
     group.bench_function("engine", |b| {
         b.iter(|| {
             for script in scripts {
-                black_box(maple_mm::engine::run(script));
+                black_box(maple_mm::engine::run(script).unwrap());
             }
         })
     });

@@ -1,5 +1,5 @@
 //! The engine runner: an op script replayed on an [`mm::Mm`], reported in the output format
-//! of `opscript.md`.
+//! of docs/opscript.md.
 //!
 //! The window `[0, W)` sits at [`WINDOW_BASE`]; one page below and one page above it are
 //! inaccessible shared mappings of a file no script uses, so nothing in the window merges
@@ -11,10 +11,16 @@ use std::sync::Arc;
 use mm::{Access, Errno, MapFlags, MlockFlags, Mm, MremapFlags, OpenFile, Prot as MmProt, Signal};
 use vma::{File, VmFlags, Vma, PAGE_SIZE};
 
-use crate::script::{mremap_maymove, Backing, Kind, Mods, Op, OpLine, OpResult, Outcome, Perms, Prot, Script, VmaLine};
+use crate::script::{
+    mremap_maymove, Backing, Kind, LimitError, Mods, Op, OpLine, OpResult, Outcome, Perms, Prot, Script, VmaLine,
+    MAX_WINDOW,
+};
 
 /// The address of page 0 of the window.
 pub const WINDOW_BASE: u64 = 0x7e00_0000_0000;
+
+// The largest window and its upper fence end below the task size of the default layout.
+const _: () = assert!(WINDOW_BASE + (MAX_WINDOW + 1) * PAGE_SIZE <= (1 << 47) - PAGE_SIZE);
 
 /// Replays `script` on a fresh engine address space and reports what each op did and the
 /// VMAs of the window afterwards.
@@ -22,12 +28,15 @@ pub const WINDOW_BASE: u64 = 0x7e00_0000_0000;
 /// ```
 /// use maple_mm::{engine, script};
 /// let script = script::parse("window 16\nmmap 0 4 rw anon_private\nmmap 4 4 rw anon_private\n").unwrap();
-/// let outcome = engine::run(&script);
+/// let outcome = engine::run(&script).unwrap();
 /// assert_eq!(outcome.vmas.len(), 1);
 /// assert_eq!((outcome.vmas[0].start, outcome.vmas[0].end), (0, 8));
 /// ```
-pub fn run(script: &Script) -> Outcome {
-    let replay = Replay::new(script);
+///
+/// A script built in code with numbers past their limits (see [`Script::check`]) is refused
+/// with the same error the parser gives.
+pub fn run(script: &Script) -> Result<Outcome, LimitError> {
+    let replay = Replay::new(script)?;
     let ops = script
         .ops
         .iter()
@@ -37,7 +46,7 @@ pub fn run(script: &Script) -> Outcome {
             OpLine { n: index + 1, result }
         })
         .collect();
-    Outcome { ops, vmas: replay.window_vmas() }
+    Ok(Outcome { ops, vmas: replay.window_vmas() })
 }
 
 /// A script's address space and its files: what [`run`] replays ops on, public so that
@@ -47,7 +56,7 @@ pub fn run(script: &Script) -> Outcome {
 /// use maple_mm::engine::Replay;
 /// use maple_mm::script::{parse, OpResult};
 /// let script = parse("window 8\nmmap 0 2 r anon_private\ntouch 0\n").unwrap();
-/// let replay = Replay::new(&script);
+/// let replay = Replay::new(&script).unwrap();
 /// assert_eq!(replay.apply(&script.ops[0]), OpResult::OkAt(0));
 /// assert_eq!(replay.apply(&script.ops[1]), OpResult::Segv(0));
 /// assert_eq!(replay.window_vmas().len(), 1);
@@ -65,13 +74,16 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// A fresh address space with the script's window (fenced) and files.
-    pub fn new(script: &Script) -> Replay {
+    /// A fresh address space with the script's window (fenced) and files; the script's
+    /// numbers must be within their limits ([`Script::check`]).
+    pub fn new(script: &Script) -> Result<Replay, LimitError> {
+        script.check()?;
         let mm = Mm::new();
         let fence = OpenFile::read_write(File::with_pages("window-fence", 2));
         let shared_fixed = MapFlags::SHARED | MapFlags::FIXED;
         let above = WINDOW_BASE + script.window * PAGE_SIZE;
         for (addr, offset) in [(WINDOW_BASE - PAGE_SIZE, 0), (above, PAGE_SIZE)] {
+            // Within MAX_WINDOW the whole window and its fences lie below the task size.
             mm.mmap(addr, PAGE_SIZE, MmProt::NONE, shared_fixed, Some(&fence), offset).expect("the window fences map");
         }
         let mut files = HashMap::new();
@@ -83,7 +95,7 @@ impl Replay {
                 files.insert((id, read_only), file);
             }
         }
-        Replay { mm, window: script.window, files, file_ids }
+        Ok(Replay { mm, window: script.window, files, file_ids })
     }
 
     /// The address space.
@@ -171,7 +183,8 @@ impl Replay {
                 flags |= if shared { MapFlags::SHARED } else { MapFlags::PRIVATE };
                 let object = self.files[&(file, mods.ro)].clone();
                 let open = if mods.ro { OpenFile::read_only(object) } else { OpenFile::read_write(object) };
-                (Some(open), pgoff * PAGE_SIZE)
+                // A byte offset past 64 bits cannot reach Linux; Script::check refuses it.
+                (Some(open), pgoff.checked_mul(PAGE_SIZE).ok_or(Errno::EOVERFLOW)?)
             }
         };
         self.mm.mmap(Self::addr(page), npages * PAGE_SIZE, mm_prot(prot), flags, open.as_ref(), offset)

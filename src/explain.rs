@@ -19,7 +19,7 @@ use std::sync::Arc;
 use vma::{merge_blocker, VmFlags, Vma, VmaId, PAGE_SIZE};
 
 use crate::engine::{Replay, WINDOW_BASE};
-use crate::script::{OpLine, OpResult, Outcome, Script};
+use crate::script::{LimitError, OpLine, OpResult, Outcome, Script};
 
 /// The explained replay of `script`: each op line with its echo, the changes and the
 /// reasons under it, then the final VMA lines as `run` prints them.
@@ -27,15 +27,18 @@ use crate::script::{OpLine, OpResult, Outcome, Script};
 /// ```
 /// use maple_mm::{explain::explain, script::parse};
 /// let script = parse("window 16\nmmap 0 4 rw anon_private\nmmap 4 4 r anon_private\n").unwrap();
-/// let text = explain(&script);
+/// let text = explain(&script).unwrap();
 /// assert!(text.contains("+ [4,8) r--p new"));
 /// assert!(text.contains("stay apart: flags differ: only left has wr,ac"));
 /// ```
-pub fn explain(script: &Script) -> String {
-    let replay = Replay::new(script);
+pub fn explain(script: &Script) -> Result<String, LimitError> {
+    let replay = Replay::new(script)?;
     let mut out = String::new();
     let mut before = window_areas(&replay, script.window);
     for (index, op) in script.ops.iter().enumerate() {
+        for note in script.notes_before(index) {
+            let _ = writeln!(out, "# {note}");
+        }
         let result = if op.leaves_window(script.window) { OpResult::SkipOutOfWindow } else { replay.apply(op) };
         let _ = writeln!(out, "{}\t# {op}", OpLine { n: index + 1, result });
         let after = window_areas(&replay, script.window);
@@ -43,7 +46,7 @@ pub fn explain(script: &Script) -> String {
         before = after;
     }
     out.push_str(&Outcome { ops: Vec::new(), vmas: replay.window_vmas() }.to_string());
-    out
+    Ok(out)
 }
 
 /// The areas inside the window, in address order.

@@ -15,7 +15,15 @@
 //! assert!((40..=200).contains(&script.ops.len()));
 //! ```
 
-use crate::script::{Advice, Kind, Mods, Op, Prot};
+use crate::script::{Advice, Kind, Mods, Op, Prot, MAX_WINDOW};
+
+/// The most ops a generated script may have: a mismatch in a longer script could not be read,
+/// and the text grows by about 30 bytes an op.
+///
+/// ```
+/// assert_eq!(maple_mm::gen::MAX_OPS, 100_000);
+/// ```
+pub const MAX_OPS: usize = 100_000;
 
 /// The shape of generated scripts: window size and op count ranges (inclusive).
 ///
@@ -43,18 +51,28 @@ impl Default for GenConfig {
 }
 
 impl GenConfig {
-    /// Checks that the ranges are not empty and that the window has at least 8 pages.
+    /// Checks that the ranges are not empty, that the window has at least 8 pages and at most
+    /// [`MAX_WINDOW`], and that a script has at most [`MAX_OPS`] ops.
     ///
     /// ```
-    /// let config = maple_mm::gen::GenConfig { window_min: 100, window_max: 50, ..Default::default() };
-    /// assert!(config.check().is_err());
+    /// use maple_mm::gen::GenConfig;
+    ///
+    /// assert!(GenConfig { window_min: 100, window_max: 50, ..Default::default() }.check().is_err());
+    /// let error = GenConfig { ops_max: usize::MAX, ..Default::default() }.check().unwrap_err();
+    /// assert_eq!(error, "--ops-max 18446744073709551615 is above the limit 100000");
     /// ```
     pub fn check(&self) -> Result<(), String> {
         if self.window_min < 8 || self.window_min > self.window_max {
             return Err(format!("bad window range {}..={} (at least 8 pages)", self.window_min, self.window_max));
         }
+        if self.window_max > MAX_WINDOW {
+            return Err(format!("--window-max {} is above the limit {MAX_WINDOW}", self.window_max));
+        }
         if self.ops_min > self.ops_max {
             return Err(format!("bad op count range {}..={}", self.ops_min, self.ops_max));
+        }
+        if self.ops_max > MAX_OPS {
+            return Err(format!("--ops-max {} is above the limit {MAX_OPS}", self.ops_max));
         }
         Ok(())
     }

@@ -32,8 +32,8 @@ struct Cli {
 enum Command {
     /// Replays a script on the engine and prints its output.
     Run(ScriptArgs),
-    /// Performs a script with real system calls in a window of this process and prints what
-    /// the kernel did.
+    /// Performs a script with real system calls in a window of a child process (forked for the
+    /// script) and prints what the kernel did.
     Kernel(ScriptArgs),
     /// Runs a script on both and prints their difference; exit status 1 if they differ.
     Diff(DiffArgs),
@@ -60,8 +60,12 @@ struct DiffArgs {
     /// The op script, or `-` for standard input.
     script: String,
     /// Also print the engine's output (with each op's text) before the verdict.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "explain")]
     show: bool,
+    /// Also print the engine's explained replay (what each op did to the areas, and why
+    /// touching areas stayed apart) before the verdict.
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Args)]
@@ -106,22 +110,24 @@ struct GenArgs {
 struct Failure(String);
 
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => load(&args.script).map(|script| {
-            print!("{}", engine::run(&script).render(args.echo.then_some(&script)));
-            ExitCode::SUCCESS
+        Command::Run(args) => load(&args.script).and_then(|script| {
+            let outcome = engine::run(&script).map_err(|error| Failure(error.to_string()))?;
+            print!("{}", outcome.render(args.echo.then_some(&script)));
+            Ok(ExitCode::SUCCESS)
         }),
         Command::Kernel(args) => load(&args.script).and_then(|script| {
             let outcome = kernel_run(&script)?;
             print!("{}", outcome.render(args.echo.then_some(&script)));
             Ok(ExitCode::SUCCESS)
         }),
-        Command::Explain(args) => load(&args.script).map(|script| {
-            print!("{}", maple_mm::explain::explain(&script));
-            ExitCode::SUCCESS
+        Command::Explain(args) => load(&args.script).and_then(|script| {
+            print!("{}", maple_mm::explain::explain(&script).map_err(|error| Failure(error.to_string()))?);
+            Ok(ExitCode::SUCCESS)
         }),
-        Command::Diff(args) => load(&args.script).and_then(|script| diff(&script, args.show)),
+        Command::Diff(args) => load(&args.script).and_then(|script| diff(&script, &args)),
         Command::Fuzz(args) => fuzz(&args),
         Command::Gen(args) => args.shape.config().map(|config| {
             print!("{}", random_script(args.seed, &config));
@@ -134,6 +140,17 @@ fn main() -> ExitCode {
             eprintln!("maple-mm: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Restores the default action of SIGPIPE, which the Rust runtime ignores: writing to a closed
+/// pipe (`maple-mm ... | head`) then ends the program quietly, as it ends other Unix tools,
+/// instead of making `print!` panic.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in main, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -169,39 +186,70 @@ fn kernel_run(script: &Script) -> Result<Outcome, Failure> {
     kernel::run(script).map_err(|error| Failure(error.to_string()))
 }
 
-/// The engine's outcome, or the panic message if it panicked.
-fn engine_run(script: &Script) -> Result<Outcome, String> {
-    panic::catch_unwind(AssertUnwindSafe(|| engine::run(script))).map_err(|payload| {
-        payload
+/// The engine's outcome; a refused script or a panic (a bug) is a failure to run.
+fn engine_run(script: &Script) -> Result<Outcome, Failure> {
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| engine::run(script))).map_err(|payload| {
+        let message = payload
             .downcast_ref::<&str>()
             .map(|text| text.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic".to_string())
-    })
+            .unwrap_or_else(|| "a panic".to_string());
+        Failure(format!("the engine panicked (a bug): {message}"))
+    })?;
+    outcome.map_err(|error| Failure(error.to_string()))
 }
 
-/// Compares the kernel and the engine on `script`; `None` when they agree, else a report.
-fn compare(script: &Script) -> Result<Option<String>, Failure> {
+/// Compares the kernel with the engine's `engine` outcome of `script`; `None` when they agree,
+/// else a report.
+fn compare(script: &Script, engine: &Outcome) -> Result<Option<String>, Failure> {
     let kernel = kernel_run(script)?;
-    Ok(match engine_run(script) {
-        Ok(engine) => diff_outcomes(&kernel, &engine, "kernel", "engine"),
-        Err(message) => Some(format!("the engine panicked: {message}\n")),
-    })
+    Ok(diff_outcomes(&kernel, engine, "kernel", "engine"))
 }
 
-fn diff(script: &Script, show: bool) -> Result<ExitCode, Failure> {
-    if show {
-        print!("{}", maple_mm::engine::run(script).render(Some(script)));
+/// What `diff --explain` prints first: how to read what follows.
+const LEGEND: &str = "\
+# How to read this: each op of the script, then what it did to the areas (VMAs) of the window.
+#   Addresses are page numbers in the window (4 KiB pages); [a,b) is pages a to b-1.
+#   Perms as in /proc/self/maps: r w x, then p (private) or s (shared).
+#   + a new area   ~ an area changed   - an area gone   | two touching areas kept apart, and why
+#   op results: ok, ok @page (where it was mapped), err ERRNO, segv @page, sigbus @page.
+#   The final `vma` lines: start end perms file-offset (- if anonymous) backing VmFlags,
+#   the flags as /proc/self/smaps names them (rd wr ex: access; mr mw me: may-read/write/exec;
+#   ac: accounted; gd: grows down; lo: locked; ...; see docs/opscript.md).
+";
+
+fn diff(script: &Script, args: &DiffArgs) -> Result<ExitCode, Failure> {
+    let engine = engine_run(script)?;
+    if args.show {
+        print!("{}", engine.render(Some(script)));
     }
-    match compare(script)? {
+    if args.explain {
+        let explained = maple_mm::explain::explain(script).map_err(|error| Failure(error.to_string()))?;
+        print!("{LEGEND}\n{explained}\n");
+    }
+    match compare(script, &engine)? {
         None => {
-            println!("kernel and engine agree");
+            let (ops, areas) = (engine.ops.len(), engine.vmas.len());
+            println!(
+                "kernel and engine agree: all {ops} op result{} and all {areas} area{} of the window are identical",
+                plural(ops),
+                plural(areas)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(report) => {
             print!("{report}");
             Ok(ExitCode::from(1))
         }
+    }
+}
+
+/// The plural ending for `count` things.
+fn plural(count: usize) -> &'static str {
+    if count == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 
@@ -218,7 +266,9 @@ fn fuzz(args: &FuzzArgs) -> Result<ExitCode, Failure> {
         let text = random_script(seed, &config);
         let script =
             script::parse(&text).map_err(|error| Failure(format!("seed {seed}: generated script: {error}")))?;
-        let report = compare(&script).map_err(|Failure(message)| Failure(format!("seed {seed}: {message}")))?;
+        let with_seed = |Failure(message)| Failure(format!("seed {seed}: {message}"));
+        let engine = engine_run(&script).map_err(with_seed)?;
+        let report = compare(&script, &engine).map_err(with_seed)?;
         if let Some(report) = report {
             let shape = &args.shape;
             println!(

@@ -101,3 +101,88 @@ fn kernel_is_unsupported_here() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("not supported"), "{}", stderr(&output));
 }
+
+#[test]
+fn numbers_past_their_limits_get_one_answer_from_every_command() {
+    let cases = [
+        (
+            "window 536870911\nmmap 0 4 rw anon_private\n",
+            "line 1: window size 536870911 is above the limit 1048576 (4 GiB)",
+        ),
+        ("window 18446744073709551615\n", "line 1: window size 18446744073709551615 is above the limit 1048576"),
+        ("window 18446744073709551616\n", "line 1: number `18446744073709551616` is too large for its field"),
+        (
+            "window 8\nfile 1 2251799813685248\n",
+            "line 2: file size 2251799813685248 is above the limit 2251799813685247",
+        ),
+        ("window 8\nmmap 0 4 r file_private:1:4503599627370496\n", "line 2: file offset 4503599627370496 is above"),
+        ("window 8\nmmap 0 4 r file_private:4294967296:0\n", "line 2: number `4294967296` is too large"),
+    ];
+    for (script, message) in cases {
+        for command in ["run", "explain", "kernel", "diff"] {
+            let output = maple_mm(&[command, "-"], script);
+            assert_eq!(output.status.code(), Some(2), "{command} on {script:?}");
+            assert!(output.stdout.is_empty(), "{command} on {script:?}");
+            assert!(stderr(&output).contains(message), "{command} on {script:?}: {}", stderr(&output));
+        }
+    }
+}
+
+#[test]
+fn gen_and_fuzz_refuse_shapes_past_their_limits() {
+    for args in [
+        ["gen", "--seed", "1", "--ops-max", "18446744073709551615"],
+        ["fuzz", "--count", "1", "--ops-max", "100001"],
+        ["gen", "--seed", "1", "--window-max", "1048577"],
+    ] {
+        let output = maple_mm(&args, "");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains("is above the limit"), "{args:?}: {}", stderr(&output));
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn diff_exits_0_when_both_agree_and_2_when_one_cannot_run() {
+    // The largest window and file offset: both runners answer, and agree.
+    let edge = "window 1048576\nmmap 1048572 4 rw anon_private\ntouch 1048575\n\
+                mmap 0 4 r file_private:1:4503599627370495\nmmap 4 4 r file_private:1:2251799813685243\nread 7\n";
+    let output = maple_mm(&["diff", "-"], edge);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "kernel and engine agree: all 5 op results and all 2 areas of the window are identical\n"
+    );
+    let output = maple_mm(&["run", "-"], edge);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.starts_with("op 1 ok @1048572\nop 2 ok\nop 3 err EOVERFLOW\nop 4 ok @4\nop 5 ok\n"), "{text}");
+
+    // The kernel runner refuses advice that would poison real pages: diff cannot compare.
+    let output = maple_mm(&["diff", "-"], "window 8\nmmap 0 4 rw anon_private\nmadvise 0 1 100\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn a_closed_pipe_ends_the_program_quietly() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::process::ExitStatusExt;
+
+    let mut fds = [0; 2];
+    // SAFETY: pipe fills the two descriptors when it returns 0.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both descriptors are fresh and owned here; the read end closes at once, so the
+    // program's first write meets a closed pipe.
+    let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read_end);
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/scripts/demo.ops");
+    let output = Command::new(env!("CARGO_BIN_EXE_maple-mm"))
+        .args(["explain", demo])
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("maple-mm runs");
+    assert_eq!(output.status.signal(), Some(libc::SIGPIPE), "{:?}", output.status);
+    assert!(output.stderr.is_empty(), "{}", stderr(&output));
+}

@@ -8,7 +8,7 @@ use maple_mm::{explain::explain, script};
 fn scenario(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kernel-cases/scenarios").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    explain(&script::parse(&text).unwrap())
+    explain(&script::parse(&text).unwrap()).unwrap()
 }
 
 #[test]
@@ -21,11 +21,11 @@ fn every_scenario_is_explained_op_by_op() {
         }
         let text = std::fs::read_to_string(&path).unwrap();
         let parsed = script::parse(&text).unwrap();
-        let explained = explain(&parsed);
+        let explained = explain(&parsed).unwrap();
         let op_lines = explained.lines().filter(|l| l.starts_with("op ")).count();
         assert_eq!(op_lines, parsed.ops.len(), "{}", path.display());
         // The final layout is the one `run` reports.
-        let run = maple_mm::engine::run(&parsed);
+        let run = maple_mm::engine::run(&parsed).unwrap();
         let vma_lines: Vec<&str> = explained.lines().filter(|l| l.starts_with("vma ")).collect();
         let expected: Vec<String> = run.vmas.iter().map(ToString::to_string).collect();
         assert_eq!(vma_lines, expected, "{}", path.display());

@@ -25,7 +25,7 @@ fn mismatches(dir: &str) -> (usize, Vec<String>) {
         let script = script::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", ops.display()));
         let recorded = std::fs::read_to_string(ops.with_extension("out")).unwrap();
         let kernel = script::parse_outcome(&recorded).unwrap();
-        let ours = engine::run(&script);
+        let ours = engine::run(&script).unwrap();
         if let Some(diff) = script::diff_outcomes(&kernel, &ours, "kernel", "engine") {
             failed.push(format!("== {}\n{diff}", ops.display()));
         }

@@ -383,8 +383,12 @@ fn writer(shared: &Shared, first_seed: u64, deadline: Instant) -> WriterStats {
         note.0.set((seed, 0));
         let text = random_script(seed, &config);
         let script = script::parse(&text).unwrap_or_else(|e| panic!("generated script {seed}: {e}\n{text}"));
-        let current =
-            Arc::new(Current { replay: Replay::new(&script), window: script.window, seed, applied: AtomicU64::new(0) });
+        let current = Arc::new(Current {
+            replay: Replay::new(&script).unwrap(),
+            window: script.window,
+            seed,
+            applied: AtomicU64::new(0),
+        });
         *shared.slot.lock().unwrap() = Some(current.clone());
         stats.scripts += 1;
         for (index, op) in script.ops.iter().enumerate() {
@@ -578,7 +582,7 @@ fn the_checks_reject_broken_areas_and_layouts() {
     assert!(check_fields(&far).is_err(), "pgoff past the offset space");
 
     let script = script::parse("window 16\nmmap 0 4 rw anon_private\n").unwrap();
-    let replay = Replay::new(&script);
+    let replay = Replay::new(&script).unwrap();
     let (mut rng, mut lookups) = (Rng::new(1), 0);
     replay.apply(&script.ops[0]);
     assert!(check_snapshot(&replay.mm().snapshot(), 16, true, &mut rng, &mut lookups).is_ok());

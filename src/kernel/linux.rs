@@ -7,7 +7,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use super::{errno_text, Capture, KernelError, Raw, PAGE};
-use crate::script::{mremap_maymove, Kind, Mods, Op, Prot, Script};
+use crate::script::{mremap_maymove, Kind, LimitError, Mods, Op, Prot, Script, MAX_WINDOW};
 
 /// The page size as a `usize`.
 const PAGE_BYTES: usize = PAGE as usize;
@@ -266,12 +266,13 @@ impl Reservation {
     /// Reserves `window + 2` pages, maps the guard memfd at both ends and unmaps the pages
     /// between them.
     fn open(window: u64, guard: &Fd) -> Result<Reservation, KernelError> {
-        let pages = window.checked_add(2).ok_or(KernelError::WindowTooLarge(window))?;
+        let too_large = || KernelError::Limit(LimitError { what: "window size", value: window, limit: MAX_WINDOW });
+        let pages = window.checked_add(2).filter(|_| window <= MAX_WINDOW).ok_or_else(too_large)?;
         let bytes = pages
             .checked_mul(PAGE)
             .and_then(|bytes| usize::try_from(bytes).ok())
             .filter(|&bytes| bytes <= isize::MAX as usize)
-            .ok_or(KernelError::WindowTooLarge(window))?;
+            .ok_or_else(too_large)?;
         let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
         // SAFETY: a fresh mapping at an address of the kernel's choosing touches nothing.
         let start = unsafe { libc::mmap(ptr::null_mut(), bytes, libc::PROT_NONE, flags, -1, 0) };
@@ -489,6 +490,8 @@ impl Window<'_> {
                 flags |= if matches!(kind, Kind::FileShared { .. }) { libc::MAP_SHARED } else { libc::MAP_PRIVATE };
                 let file = self.files.iter().find(|candidate| candidate.id == file).expect("every file was created");
                 let fd = if mods.ro { &file.read_only } else { &file.read_write };
+                // Script::check keeps the byte offset within 64 bits (no wrap); mmap takes it
+                // unsigned, so the cast keeps every bit.
                 (fd.0, pgoff.wrapping_mul(PAGE) as i64)
             }
         };

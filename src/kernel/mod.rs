@@ -21,7 +21,7 @@
 
 use std::fmt;
 
-use crate::script::{Advice, Backing, Op, OpLine, OpResult, Outcome, Perms, Script, VmaLine};
+use crate::script::{Advice, Backing, LimitError, Op, OpLine, OpResult, Outcome, Perms, Script, VmaLine};
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod linux;
@@ -76,8 +76,9 @@ pub enum KernelError {
         /// The advice number.
         advice: i32,
     },
-    /// The window is too large to reserve.
-    WindowTooLarge(u64),
+    /// A number of the script is past its limit ([`Script::check`]); the engine refuses the
+    /// script with the same error.
+    Limit(LimitError),
     /// `/proc/self/smaps` could not be read or understood.
     Smaps(String),
     /// The child process that ran the script failed (it died, or its report was garbled).
@@ -92,7 +93,7 @@ impl fmt::Display for KernelError {
             KernelError::RefusedAdvice { op, advice } => {
                 write!(f, "op {op}: madvise advice {advice} is refused (it poisons or offlines real pages)")
             }
-            KernelError::WindowTooLarge(pages) => write!(f, "a window of {pages} pages is too large"),
+            KernelError::Limit(error) => write!(f, "{error}"),
             KernelError::Smaps(why) => write!(f, "/proc/self/smaps: {why}"),
             KernelError::Child(why) => write!(f, "the runner's child process: {why}"),
         }
@@ -113,6 +114,7 @@ impl std::error::Error for KernelError {}
 /// }
 /// ```
 pub fn run(script: &Script) -> Result<Outcome, KernelError> {
+    script.check().map_err(KernelError::Limit)?;
     check_advice(script)?;
     run_in_child(script)
 }
@@ -129,6 +131,7 @@ pub fn run(script: &Script) -> Result<Outcome, KernelError> {
 /// }
 /// ```
 pub fn run_in_place(script: &Script) -> Result<Outcome, KernelError> {
+    script.check().map_err(KernelError::Limit)?;
     check_advice(script)?;
     run_checked(script)
 }

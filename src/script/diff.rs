@@ -38,8 +38,34 @@ enum Edit {
     Added,
 }
 
-/// A unified-style diff of `a` against `b` (longest common subsequence, then hunks).
-fn unified(a: &[&str], b: &[&str]) -> String {
+/// The most cells of the longest-common-subsequence table: a middle part with more lines than
+/// that allows (after the common head and tail are set aside) is shown as removed then added.
+const LCS_CELLS: usize = 1 << 22;
+
+/// One entry of an edit script: what happened, the line's index in `a` and in `b`, its text.
+type EditLine<'t> = (Edit, usize, usize, &'t str);
+
+/// The edit script turning `a` into `b`: the common head and tail as they are, the middle by
+/// longest common subsequence when it is small enough ([`LCS_CELLS`]).
+fn edit_script<'t>(a: &[&'t str], b: &[&'t str]) -> Vec<EditLine<'t>> {
+    let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let tail = a[head..].iter().rev().zip(b[head..].iter().rev()).take_while(|(x, y)| x == y).count();
+    let (mid_a, mid_b) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
+    let mut edits: Vec<EditLine<'t>> = (0..head).map(|i| (Edit::Same, i, i, a[i])).collect();
+    if (mid_a.len() + 1).saturating_mul(mid_b.len() + 1) <= LCS_CELLS {
+        edits.extend(lcs_edits(mid_a, mid_b).into_iter().map(|(kind, i, j, line)| (kind, head + i, head + j, line)));
+    } else {
+        edits.extend(mid_a.iter().enumerate().map(|(i, &line)| (Edit::Removed, head + i, head, line)));
+        let end_a = head + mid_a.len();
+        edits.extend(mid_b.iter().enumerate().map(|(j, &line)| (Edit::Added, end_a, head + j, line)));
+    }
+    let (tail_a, tail_b) = (a.len() - tail, b.len() - tail);
+    edits.extend((0..tail).map(|k| (Edit::Same, tail_a + k, tail_b + k, a[tail_a + k])));
+    edits
+}
+
+/// The edit script of `a` against `b` by longest common subsequence (quadratic space).
+fn lcs_edits<'t>(a: &[&'t str], b: &[&'t str]) -> Vec<EditLine<'t>> {
     // lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..].
     let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
@@ -47,7 +73,6 @@ fn unified(a: &[&str], b: &[&str]) -> String {
             lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
         }
     }
-    // The edit script: (kind, line in a, line in b, text).
     let mut edits = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
@@ -63,6 +88,12 @@ fn unified(a: &[&str], b: &[&str]) -> String {
             j += 1;
         }
     }
+    edits
+}
+
+/// A unified-style diff of `a` against `b`: the edit script, then hunks with context.
+fn unified(a: &[&str], b: &[&str]) -> String {
+    let edits = edit_script(a, b);
     let changed: Vec<usize> = (0..edits.len()).filter(|&k| edits[k].0 != Edit::Same).collect();
     let mut text = String::new();
     let mut k = 0;
@@ -124,5 +155,24 @@ mod tests {
 ";
         assert_eq!(diff, expected);
         assert_eq!(unified(&a, &a), "");
+    }
+
+    #[test]
+    fn long_outcomes_diff_in_bounded_space() {
+        // 200,000 lines on each side differing in one place and in a block too large for the
+        // quadratic table: the common head and tail are set aside, the rest shown whole.
+        let left: Vec<String> = (0..200_000).map(|n| format!("op {n} ok")).collect();
+        let mut right = left.clone();
+        right[7] = "op 7 err EPERM".to_string();
+        right[150_000] = "op 150000 err EPERM".to_string();
+        let a: Vec<&str> = left.iter().map(String::as_str).collect();
+        let b: Vec<&str> = right.iter().map(String::as_str).collect();
+        let diff = unified(&a, &b);
+        assert!(diff.starts_with("@@ -5 +5 @@\n op 4 ok\n op 5 ok\n op 6 ok\n-op 7 ok\n"), "{}", &diff[..200]);
+        assert!(diff.contains("+op 7 err EPERM\n"));
+        assert!(diff.contains("-op 150000 ok\n"));
+        assert!(diff.ends_with("+op 150000 err EPERM\n op 150001 ok\n op 150002 ok\n op 150003 ok\n"));
+        // Every line between the two changes appears once removed and once added.
+        assert_eq!(diff.lines().filter(|line| line.starts_with('-')).count(), 150_000 - 7 + 1);
     }
 }

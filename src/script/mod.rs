@@ -35,6 +35,86 @@ use std::fmt;
 /// ```
 pub const DEFAULT_WINDOW: u64 = 256;
 
+/// The largest window, in pages (4 GiB). Both runners place the window in a whole address
+/// space, and a script may populate, lock or touch every page of it: the kernel runner then
+/// backs it with real memory, so the window must fit in a test machine's memory.
+///
+/// ```
+/// use maple_mm::script::{parse, MAX_WINDOW};
+///
+/// assert!(parse(&format!("window {MAX_WINDOW}")).is_ok());
+/// let error = parse(&format!("window {}", MAX_WINDOW + 1)).unwrap_err();
+/// assert_eq!(error.to_string(), "line 1: window size 1048577 is above the limit 1048576 (4 GiB)");
+/// ```
+pub const MAX_WINDOW: u64 = 1 << 20;
+
+/// The largest file, in pages: Linux's largest file size (`MAX_LFS_FILESIZE`, 2^63 - 1
+/// bytes) in whole pages. A mapping whose file range ends past it fails with EOVERFLOW.
+///
+/// ```
+/// assert_eq!(maple_mm::script::MAX_FILE_PAGES, (1 << 51) - 1);
+/// ```
+pub const MAX_FILE_PAGES: u64 = (i64::MAX as u64) >> 12;
+
+/// The largest mmap file offset, in pages: the offset is passed to mmap in bytes, which must
+/// fit in 64 bits.
+///
+/// ```
+/// use maple_mm::script::{parse, MAX_PGOFF};
+///
+/// assert!(parse(&format!("mmap 0 1 r file_private:1:{MAX_PGOFF}")).is_ok());
+/// assert!(parse(&format!("mmap 0 1 r file_private:1:{}", MAX_PGOFF + 1)).is_err());
+/// ```
+pub const MAX_PGOFF: u64 = u64::MAX >> 12;
+
+/// A number above its limit: which number, its value and the limit.
+///
+/// ```
+/// use maple_mm::script::{LimitError, MAX_WINDOW};
+///
+/// let error = LimitError::check("window size", 1 << 30, MAX_WINDOW).unwrap_err();
+/// assert_eq!(error.to_string(), "window size 1073741824 is above the limit 1048576 (4 GiB)");
+/// assert_eq!(LimitError::check("window size", 8, MAX_WINDOW), Ok(8));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitError {
+    /// What the number is, as the script format names it.
+    pub what: &'static str,
+    /// The value given.
+    pub value: u64,
+    /// The largest value allowed.
+    pub limit: u64,
+}
+
+impl LimitError {
+    /// `value` if it is at most `limit`, else the error.
+    ///
+    /// ```
+    /// use maple_mm::script::LimitError;
+    ///
+    /// assert!(LimitError::check("file size", 3, 2).is_err());
+    /// ```
+    pub fn check(what: &'static str, value: u64, limit: u64) -> Result<u64, LimitError> {
+        if value <= limit {
+            Ok(value)
+        } else {
+            Err(LimitError { what, value, limit })
+        }
+    }
+}
+
+impl fmt::Display for LimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} is above the limit {}", self.what, self.value, self.limit)?;
+        if self.limit == MAX_WINDOW {
+            f.write_str(" (4 GiB)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LimitError {}
+
 /// A parsed op script.
 ///
 /// ```
@@ -52,6 +132,9 @@ pub struct Script {
     pub files: BTreeMap<u32, u64>,
     /// The ops, in order; `ops[i]` is reported as `op <i + 1>`. Annotations are not ops.
     pub ops: Vec<Op>,
+    /// The text of each whole-line comment, with the number of ops before it: what `explain`
+    /// prints between the ops, and [`Display`](fmt::Display) writes back.
+    pub notes: Vec<(usize, String)>,
 }
 
 /// One op of a script.
@@ -221,14 +304,14 @@ impl fmt::Display for Op {
 
 impl fmt::Display for Script {
     /// Renders the script as text that [`parse`] reads back to an equal script: the `window`
-    /// line, the `file` lines, then one op per line.
+    /// line, the `file` lines, then one op per line with the whole-line comments between.
     ///
     /// ```
     /// use maple_mm::script::parse;
     ///
-    /// let script = parse("window 8\nfile 2 3\nmmap 0 2 rw file_shared:2:0 ro\ntouch 1\n").unwrap();
+    /// let script = parse("window 8\nfile 2 3\nmmap 0 2 rw file_shared:2:0 ro\n# then\ntouch 1\n").unwrap();
     /// let text = script.to_string();
-    /// assert_eq!(text, "window 8\nfile 2 3\nmmap 0 2 rw file_shared:2:0 ro\ntouch 1\n");
+    /// assert_eq!(text, "window 8\nfile 2 3\nmmap 0 2 rw file_shared:2:0 ro\n# then\ntouch 1\n");
     /// assert_eq!(parse(&text).unwrap(), script);
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -236,8 +319,13 @@ impl fmt::Display for Script {
         for (id, pages) in &self.files {
             writeln!(f, "file {id} {pages}")?;
         }
-        for op in &self.ops {
-            writeln!(f, "{op}")?;
+        for index in 0..=self.ops.len() {
+            for text in self.notes_before(index) {
+                writeln!(f, "# {text}")?;
+            }
+            if let Some(op) = self.ops.get(index) {
+                writeln!(f, "{op}")?;
+            }
         }
         Ok(())
     }
@@ -285,6 +373,44 @@ impl Op {
 }
 
 impl Script {
+    /// The whole-line comments that come right before op `index` (0-based; `ops.len()` for
+    /// those after the last op).
+    ///
+    /// ```
+    /// let script = maple_mm::script::parse("# a\nfork\n# b\n# c\n").unwrap();
+    /// assert_eq!(script.notes_before(0).collect::<Vec<_>>(), ["a"]);
+    /// assert_eq!(script.notes_before(1).collect::<Vec<_>>(), ["b", "c"]);
+    /// ```
+    pub fn notes_before(&self, index: usize) -> impl Iterator<Item = &str> {
+        // The parser adds notes in order, so they are sorted by position.
+        let first = self.notes.partition_point(|(before, _)| *before < index);
+        self.notes[first..].iter().take_while(move |(before, _)| *before == index).map(|(_, text)| text.as_str())
+    }
+
+    /// Checks the script's numbers against their limits, as [`parse`] does line by line: the
+    /// window ([`MAX_WINDOW`]), file sizes ([`MAX_FILE_PAGES`]) and file offsets
+    /// ([`MAX_PGOFF`]). Both runners call it first, so a script built in code gets the same
+    /// answer from each.
+    ///
+    /// ```
+    /// let mut script = maple_mm::script::parse("mmap 0 4 rw anon_private").unwrap();
+    /// assert!(script.check().is_ok());
+    /// script.window = u64::MAX;
+    /// assert_eq!(script.check().unwrap_err().what, "window size");
+    /// ```
+    pub fn check(&self) -> Result<(), LimitError> {
+        LimitError::check("window size", self.window, MAX_WINDOW)?;
+        for &pages in self.files.values() {
+            LimitError::check("file size", pages, MAX_FILE_PAGES)?;
+        }
+        for op in &self.ops {
+            if let Op::Mmap { kind: Kind::FilePrivate { pgoff, .. } | Kind::FileShared { pgoff, .. }, .. } = op {
+                LimitError::check("file offset", *pgoff, MAX_PGOFF)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether op `index` (0-based) is out of the window and reported as `skip out-of-window`;
     /// see [`Op::leaves_window`].
     ///
@@ -299,13 +425,16 @@ impl Script {
 
     /// The size of file `id` in pages: its `file` line, else big enough for every mapping:
     /// the largest `pgoff + npages` over the script's mmaps of that file, plus the window size
-    /// (so that mremap growth stays inside the file too).
+    /// (so that mremap growth stays inside the file too), at most [`MAX_FILE_PAGES`] (a
+    /// mapping past that fails with EOVERFLOW and needs no file).
     ///
     /// ```
     /// let script = maple_mm::script::parse("window 16\nfile 2 3\nmmap 0 4 r file_private:1:10\n").unwrap();
     /// assert_eq!(script.file_pages(1), 10 + 4 + 16);
     /// assert_eq!(script.file_pages(2), 3);
     /// assert_eq!(script.file_pages(9), 16);
+    /// let far = maple_mm::script::parse("mmap 0 4 r file_private:1:4503599627370495").unwrap();
+    /// assert_eq!(far.file_pages(1), maple_mm::script::MAX_FILE_PAGES);
     /// ```
     pub fn file_pages(&self, id: u32) -> u64 {
         if let Some(&pages) = self.files.get(&id) {
@@ -322,7 +451,7 @@ impl Script {
             })
             .max()
             .unwrap_or(0);
-        mapped.saturating_add(self.window)
+        mapped.saturating_add(self.window).min(MAX_FILE_PAGES)
     }
 
     /// Every file id the script declares or maps, in increasing order.

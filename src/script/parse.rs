@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::SplitWhitespace;
 
-use super::{Mods, Op, OpLine, Outcome, Script, VmaLine, DEFAULT_WINDOW};
+use super::{LimitError, Mods, Op, OpLine, Outcome, Script, VmaLine, DEFAULT_WINDOW, MAX_FILE_PAGES, MAX_WINDOW};
 
 /// What went wrong on a line (see [`ParseError`]).
 ///
@@ -22,6 +22,8 @@ pub enum ErrorKind {
     MissingArgument(&'static str),
     /// A word where a number was expected.
     BadNumber(String),
+    /// A number too large for its field (64 bits, or 32 for file ids and raw advice).
+    NumberTooLarge(String),
     /// A protection other than `none` or letters from `rwx`.
     BadProt(String),
     /// An mmap kind that is not one of the four.
@@ -34,6 +36,8 @@ pub enum ErrorKind {
     ExtraArgument(String),
     /// `window` after an op, or twice.
     MisplacedWindow,
+    /// A number above its limit.
+    TooLarge(LimitError),
     /// A second `file` line for the same id.
     DuplicateFile(u32),
     /// An output line that starts with neither `op` nor `vma`.
@@ -52,6 +56,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::UnknownOp(word) => write!(f, "unknown op `{word}`"),
             ErrorKind::MissingArgument(what) => write!(f, "missing argument: {what}"),
             ErrorKind::BadNumber(word) => write!(f, "bad number `{word}`"),
+            ErrorKind::NumberTooLarge(word) => write!(f, "number `{word}` is too large for its field"),
             ErrorKind::BadProt(word) => write!(f, "bad prot `{word}` (expected `none` or letters from rwx)"),
             ErrorKind::BadKind(word) => write!(
                 f,
@@ -62,6 +67,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::BadAdvice(word) => write!(f, "unknown advice `{word}`"),
             ErrorKind::ExtraArgument(word) => write!(f, "unexpected argument `{word}`"),
             ErrorKind::MisplacedWindow => write!(f, "`window` must come once, before every op"),
+            ErrorKind::TooLarge(error) => write!(f, "{error}"),
             ErrorKind::DuplicateFile(id) => write!(f, "file {id} declared twice"),
             ErrorKind::UnknownLine(word) => write!(f, "unknown output line `{word}` (expected `op` or `vma`)"),
             ErrorKind::BadResult(text) => write!(f, "bad op result `{text}`"),
@@ -96,7 +102,13 @@ impl std::error::Error for ParseError {}
 
 /// Parses a decimal number.
 pub(super) fn number<T: std::str::FromStr>(word: &str) -> Result<T, ErrorKind> {
-    word.parse().map_err(|_| ErrorKind::BadNumber(word.to_string()))
+    word.parse().map_err(|_| {
+        if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()) {
+            ErrorKind::NumberTooLarge(word.to_string())
+        } else {
+            ErrorKind::BadNumber(word.to_string())
+        }
+    })
 }
 
 /// The words of one line after its first, consumed argument by argument.
@@ -113,6 +125,11 @@ impl<'a> Args<'a> {
     /// The next word as a number.
     pub(super) fn number<T: std::str::FromStr>(&mut self, what: &'static str) -> Result<T, ErrorKind> {
         number(self.word(what)?)
+    }
+
+    /// The next word as a number of at most `limit`.
+    fn limited(&mut self, what: &'static str, limit: u64) -> Result<u64, ErrorKind> {
+        LimitError::check(what, self.number(what)?, limit).map_err(ErrorKind::TooLarge)
     }
 
     /// The next word parsed with `FromStr`.
@@ -149,16 +166,22 @@ enum Line {
 ///
 /// let script = parse("# comment\nwindow 8\ntouch 3\nexpect 0 8 rw-p anon\n").unwrap();
 /// assert_eq!(script.ops, vec![Op::Touch { page: 3, npages: 1 }]);
+/// assert_eq!(script.notes, vec![(0, "comment".to_string())]);
 /// assert_eq!(parse("mmap 0 4 rw").unwrap_err().line, 1);
 /// ```
 pub fn parse(text: &str) -> Result<Script, ParseError> {
-    let mut script = Script { window: DEFAULT_WINDOW, files: BTreeMap::new(), ops: Vec::new() };
+    let mut script = Script { window: DEFAULT_WINDOW, files: BTreeMap::new(), ops: Vec::new(), notes: Vec::new() };
     let mut window_set = false;
     for (index, raw) in text.lines().enumerate() {
         let at = |kind| ParseError { line: index + 1, kind };
-        let content = raw.split('#').next().unwrap_or_default();
+        let (content, comment) = raw.split_once('#').unwrap_or((raw, ""));
         let mut words = content.split_whitespace();
-        let Some(first) = words.next() else { continue };
+        let Some(first) = words.next() else {
+            if !comment.trim().is_empty() {
+                script.notes.push((script.ops.len(), comment.trim().to_string()));
+            }
+            continue;
+        };
         match parse_line(first, Args { words }).map_err(at)? {
             Line::Window(pages) if !window_set && script.ops.is_empty() => {
                 script.window = pages;
@@ -180,8 +203,8 @@ pub fn parse(text: &str) -> Result<Script, ParseError> {
 /// Parses one non-blank script line whose first word is `first`.
 fn parse_line(first: &str, mut args: Args<'_>) -> Result<Line, ErrorKind> {
     let line = match first {
-        "window" => Line::Window(args.number("window size")?),
-        "file" => Line::File(args.number("file id")?, args.number("file size")?),
+        "window" => Line::Window(args.limited("window size", MAX_WINDOW)?),
+        "file" => Line::File(args.number("file id")?, args.limited("file size", MAX_FILE_PAGES)?),
         "expect" | "expect_op" | "expect_empty" => return Ok(Line::Annotation),
         _ => Line::Op(parse_op(first, &mut args)?),
     };

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::parse::{number, ErrorKind};
+use super::{LimitError, MAX_PGOFF};
 
 /// A protection: `none` or letters from `r`, `w`, `x`.
 ///
@@ -111,7 +112,7 @@ impl std::str::FromStr for Kind {
         let parts: Vec<&str> = text.split(':').collect();
         let [name, file, pgoff] = parts[..] else { return Err(bad()) };
         let file = number(file)?;
-        let pgoff = number(pgoff)?;
+        let pgoff = LimitError::check("file offset", number(pgoff)?, MAX_PGOFF).map_err(ErrorKind::TooLarge)?;
         match name {
             "file_private" => Ok(Kind::FilePrivate { file, pgoff }),
             "file_shared" => Ok(Kind::FileShared { file, pgoff }),
