@@ -70,15 +70,13 @@ struct Shared {
     /// Ops performed over the whole run: readers compare it before and after holding a
     /// snapshot to know whether the writer moved on meanwhile.
     ops: AtomicU64,
-    /// Snapshots the readers have checked so far: the writer runs past its deadline (up to
-    /// [`GRACE`]) until there is at least one, so a starved run (valgrind serialises threads)
-    /// still checks something.
+    /// Snapshots the readers have checked so far: the writer runs past its deadline until
+    /// there is at least one, so a starved run (valgrind serialises threads) still checks
+    /// something. This handshake cannot hang: a reader loops until it is stopped, and one that
+    /// fails or panics stops every thread.
     checked: AtomicU64,
     failures: Mutex<Vec<String>>,
 }
-
-/// How long past the deadline the writer waits for a first reader check.
-const GRACE: Duration = Duration::from_secs(60);
 
 impl Shared {
     /// Records a failure and stops every thread: the first report is the useful one, and the
@@ -374,10 +372,7 @@ fn writer(shared: &Shared, first_seed: u64, deadline: Instant) -> WriterStats {
     let mut stats = WriterStats::default();
     let config = GenConfig::default();
     let mut rng = Rng::new(first_seed ^ 0x5752_4954_4552);
-    let running = || {
-        let now = Instant::now();
-        now < deadline || (shared.checked.load(Ordering::Relaxed) == 0 && now < deadline + GRACE)
-    };
+    let running = || Instant::now() < deadline || shared.checked.load(Ordering::Relaxed) == 0;
     while !shared.stopped() && running() {
         let seed = first_seed.wrapping_add(stats.scripts);
         note.0.set((seed, 0));
