@@ -1,4 +1,4 @@
-//! The reader contract under real threads (design.md section 1): every snapshot a reader
+//! The reader contract under real threads (docs/concurrency.md, section 1): every snapshot a reader
 //! takes shows one committed state, whole, through full iterations in both directions,
 //! point lookups and gap searches, while a writer commits multi-range transactions; and
 //! values a transaction replaces are dropped once no snapshot can reach them, each exactly
@@ -13,9 +13,8 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
 
 use crossbeam_epoch::Collector;
 use maple::{Range, Tree, View};
@@ -109,9 +108,49 @@ struct Seen {
     versions: Mutex<BTreeSet<u64>>,
 }
 
+/// One reader's side of the handshake: the last version it has recorded, plus one (0 before
+/// its first check), and whether it is gone.
+#[derive(Default)]
+struct Slot {
+    recorded: AtomicU64,
+    gone: AtomicBool,
+}
+
+impl Slot {
+    /// Called by the reader once it has checked and recorded a snapshot of version `v`.
+    fn record(&self, v: u64) {
+        self.recorded.store(v + 1, Ordering::Release);
+    }
+
+    /// Waits until the reader has recorded version `v` or a later one, or is gone. Called by
+    /// the writer right after committing `v` (or before its first commit, for `v` = 0) and
+    /// before committing anything more, so the version the reader records is exactly `v`. A
+    /// reader checks snapshot after snapshot until the writer is done, so the wait ends; a
+    /// reader that panicked is gone, and the scope reports its panic.
+    fn wait_for(&self, v: u64) {
+        while self.recorded.load(Ordering::Acquire) <= v && !self.gone.load(Ordering::Acquire) {
+            thread::yield_now();
+        }
+    }
+}
+
+/// Sets its flag when dropped: on a normal return, or while unwinding from a failed assertion.
+/// A reader holds one for its slot's `gone`, so that the writer stops waiting for it; the writer
+/// holds one for `done`, so that the readers stop if the writer panics (the scope then reports
+/// the panic instead of waiting forever for readers that wait for `done`).
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 #[test]
 fn readers_see_whole_committed_states_only() {
-    const VERSIONS: u64 = 600;
+    const VERSIONS: u64 = if cfg!(miri) { 6 } else { 600 };
+    /// Every STEP-th version, the writer waits until one reader, in turn, has recorded it.
+    const STEP: u64 = if cfg!(miri) { 2 } else { 20 };
     const READERS: usize = 4;
     let expected = states(VERSIONS);
     let mut tree = Tree::new();
@@ -120,31 +159,35 @@ fn readers_see_whole_committed_states_only() {
 
     let done = AtomicBool::new(false);
     let seen = Seen::default();
-    let start = Barrier::new(READERS + 1);
-    let deadline = Instant::now() + Duration::from_millis(2500);
+    let slots: Vec<Slot> = (0..READERS).map(|_| Slot::default()).collect();
     thread::scope(|s| {
         s.spawn(|| {
-            start.wait();
+            let _done = SetOnDrop(&done);
+            // Handshake, not hope: every reader has checked version 0 before the first commit,
+            // and after every STEP-th commit one reader, in turn, checks that version before
+            // the writer goes on. So the readers provably see 1 + VERSIONS / STEP distinct
+            // states, however the threads are scheduled.
+            for slot in &slots {
+                slot.wait_for(0);
+            }
             for v in 1..=VERSIONS {
                 let mut txn = tree.transaction();
                 for op in ops_of(v) {
                     apply_txn(&mut txn, op).unwrap();
                 }
                 txn.commit();
-                // Every so often let the readers catch up, so that they see many states.
-                if v % 20 == 0 {
-                    let checks = seen.checks.load(Ordering::Relaxed);
-                    while seen.checks.load(Ordering::Relaxed) < checks + READERS && Instant::now() < deadline {
-                        thread::yield_now();
-                    }
+                if v % STEP == 0 {
+                    // Published: a snapshot taken from now on shows `v` (were it not, the
+                    // reader below would wait for it forever).
+                    assert_eq!(version(&tree.snapshot()), v, "the commit of {v} is not visible");
+                    slots[(v / STEP) as usize % READERS].wait_for(v);
                 }
             }
-            done.store(true, Ordering::Release);
         });
         for reader in 0..READERS {
-            let (tree, expected, seen, done, start) = (&tree, &expected, &seen, &done, &start);
+            let (tree, expected, seen, done, slot) = (&tree, &expected, &seen, &done, &slots[reader]);
             s.spawn(move || {
-                start.wait();
+                let _gone = SetOnDrop(&slot.gone);
                 let mut rng = SplitMix(reader as u64 + 1);
                 let mut last = 0;
                 loop {
@@ -170,7 +213,7 @@ fn readers_see_whole_committed_states_only() {
                         }
                         2 => {
                             // Point lookups, all through one snapshot.
-                            for _ in 0..300 {
+                            for _ in 0..if cfg!(miri) { 30 } else { 300 } {
                                 let index = rng.below(SPACE + 10);
                                 let entry = snap.load(index);
                                 let got = (entry.range.first, entry.range.last, entry.value.copied());
@@ -189,6 +232,7 @@ fn readers_see_whole_committed_states_only() {
                     }
                     seen.versions.lock().unwrap().insert(v);
                     seen.checks.fetch_add(1, Ordering::Relaxed);
+                    slot.record(v);
                     if finished {
                         assert_eq!(v, VERSIONS, "the last snapshot shows the last commit");
                         break;
@@ -197,24 +241,32 @@ fn readers_see_whole_committed_states_only() {
             });
         }
     });
-    assert!(seen.checks.load(Ordering::Relaxed) >= 2 * READERS);
+    // Guaranteed by the handshakes: a check of version 0 by every reader, one of each
+    // STEP-th version, and each reader's last check, of the last version.
+    let waits = (VERSIONS / STEP) as usize;
+    assert!(seen.checks.load(Ordering::Relaxed) >= 2 * READERS + waits);
     let distinct = seen.versions.lock().unwrap().len();
-    assert!(distinct >= 3, "readers saw {distinct} distinct states: they never raced the writer");
+    assert!(distinct >= 1 + waits, "readers saw {distinct} distinct states, expected at least {}", 1 + waits);
     assert_eq!(content(&tree.snapshot()), expected[VERSIONS as usize]);
 }
 
 /// Layout of version `v` of the whole-tree test: even versions hold `[10i, 10i + 4]`, odd
 /// ones `[10i + 3, 10i + 8]` without every seventh; all values carry `v`.
 fn layout(v: u64) -> Vec<(u64, u64, Value)> {
-    (0..600u64)
+    (0..ENTRIES)
         .filter(|i| v % 2 == 0 || i % 7 != 0)
         .map(|i| if v % 2 == 0 { (10 * i, 10 * i + 4, (v, i)) } else { (10 * i + 3, 10 * i + 8, (v, i)) })
         .collect()
 }
 
+/// Entries of a layout: enough for a tree three levels high, under Miri too (16 slots a
+/// leaf, 10 a branch).
+const ENTRIES: u64 = if cfg!(miri) { 120 } else { 600 };
+
 #[test]
 fn whole_tree_overwrites_are_seen_old_or_new() {
-    const VERSIONS: u64 = 60;
+    const VERSIONS: u64 = if cfg!(miri) { 9 } else { 60 };
+    const READERS: u64 = 3;
     let tree = Tree::new();
     {
         let mut txn = tree.transaction();
@@ -225,13 +277,11 @@ fn whole_tree_overwrites_are_seen_old_or_new() {
     }
     let last_seen = AtomicU64::new(0);
     let changes = AtomicUsize::new(0);
-    let checks = AtomicUsize::new(0);
     let done = AtomicBool::new(false);
-    let deadline = Instant::now() + Duration::from_millis(2000);
-    let start = Barrier::new(4);
+    let slots: Vec<Slot> = (0..READERS).map(|_| Slot::default()).collect();
     thread::scope(|s| {
         s.spawn(|| {
-            start.wait();
+            let _done = SetOnDrop(&done);
             for v in 1..=VERSIONS {
                 let mut txn = tree.transaction();
                 // Odd versions overwrite without clearing first: every old entry is cut,
@@ -239,14 +289,14 @@ fn whole_tree_overwrites_are_seen_old_or_new() {
                 if v % 2 == 0 {
                     txn.clear(0, u64::MAX).unwrap();
                 } else {
-                    txn.clear(6000, u64::MAX).unwrap();
+                    txn.clear(10 * ENTRIES, u64::MAX).unwrap();
                 }
                 for (f, l, value) in layout(v) {
                     txn.store(f, l, value).unwrap();
                 }
                 if v % 2 == 1 {
                     // The even layout's entries the odd one does not cover go too.
-                    for i in 0..600u64 {
+                    for i in 0..ENTRIES {
                         txn.clear(10 * i, 10 * i + 2).unwrap();
                         if i % 7 == 0 {
                             txn.clear(10 * i, 10 * i + 9).unwrap();
@@ -254,17 +304,17 @@ fn whole_tree_overwrites_are_seen_old_or_new() {
                     }
                 }
                 txn.commit();
-                // Let the readers look at most states (bounded in time).
-                let seen = checks.load(Ordering::Relaxed);
-                while checks.load(Ordering::Relaxed) < seen + 3 && Instant::now() < deadline {
-                    thread::yield_now();
-                }
+                // Handshake, not hope: reader `v % READERS` checks version `v` before the
+                // writer goes on, so each reader provably sees VERSIONS / READERS distinct
+                // versions; the others race the writer freely meanwhile.
+                assert_eq!(tree.snapshot().iter().next().map(|(_, value)| value.0), Some(v));
+                slots[(v % READERS) as usize].wait_for(v);
             }
-            done.store(true, Ordering::Release);
         });
-        for _ in 0..3 {
-            s.spawn(|| {
-                start.wait();
+        for slot in &slots {
+            let (tree, changes, last_seen, done) = (&tree, &changes, &last_seen, &done);
+            s.spawn(move || {
+                let _gone = SetOnDrop(&slot.gone);
                 let mut previous = None;
                 loop {
                     let finished = done.load(Ordering::Acquire);
@@ -277,8 +327,8 @@ fn whole_tree_overwrites_are_seen_old_or_new() {
                         changes.fetch_add(1, Ordering::Relaxed);
                     }
                     previous = Some(v);
-                    checks.fetch_add(1, Ordering::Relaxed);
                     last_seen.fetch_max(v, Ordering::Relaxed);
+                    slot.record(v);
                     if finished {
                         assert_eq!(v, VERSIONS);
                         break;
@@ -288,7 +338,10 @@ fn whole_tree_overwrites_are_seen_old_or_new() {
         }
     });
     assert_eq!(last_seen.load(Ordering::Relaxed), VERSIONS);
-    assert!(changes.load(Ordering::Relaxed) >= 1, "no reader observed a change");
+    // Each reader saw at least the VERSIONS / READERS versions it was waited for.
+    let least = (READERS * (VERSIONS / READERS - 1)) as usize;
+    let changes = changes.load(Ordering::Relaxed);
+    assert!(changes >= least, "readers observed {changes} changes, expected at least {least}");
 }
 
 /// A value that counts how many instances of it exist.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use common::*;
@@ -292,17 +292,35 @@ fn snapshots_see_before_or_after_a_merge() {
     assert_eq!(tree.snapshot().iter().count(), 1);
 }
 
+/// Marks the reader gone when dropped, on a normal return or while unwinding from a failed
+/// assertion, so that a writer waiting for it stops waiting and the join reports the panic.
+struct Gone<'a>(&'a AtomicBool);
+
+impl Drop for Gone<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 #[test]
 fn readers_never_see_half_a_merge() {
     // A reader checks every snapshot while a writer splits and re-merges the same areas.
+    // Handshake, not hope: the writer starts only once the reader has checked a snapshot, and
+    // every WAIT_EVERY rounds waits until the reader has checked one taken after that round,
+    // so the reader provably races the writer however the threads are scheduled.
+    const ROUNDS: u64 = if cfg!(miri) { 40 } else { 2000 };
+    const WAIT_EVERY: u64 = if cfg!(miri) { 10 } else { 100 };
     let tree = Arc::new(VmaTree::new());
     add(&tree, 0, 0x8000, 0);
     let stop = Arc::new(AtomicBool::new(false));
+    let checked = Arc::new(AtomicU64::new(0));
+    let gone = Arc::new(AtomicBool::new(false));
     let reader = {
-        let (tree, stop) = (tree.clone(), stop.clone());
+        let (tree, stop, checked, gone) = (tree.clone(), stop.clone(), checked.clone(), gone.clone());
         std::thread::spawn(move || {
+            let _gone = Gone(&gone);
             let mut seen = 0u64;
-            while !stop.load(Ordering::Relaxed) {
+            while !stop.load(Ordering::Acquire) {
                 let snap = tree.snapshot();
                 let mut covered = 0;
                 let mut last_end = 0;
@@ -315,11 +333,23 @@ fn readers_never_see_half_a_merge() {
                 }
                 assert_eq!(covered, 0x8000);
                 seen += 1;
+                checked.fetch_add(1, Ordering::Release);
             }
             seen
         })
     };
-    for round in 0..2000u64 {
+    // Waits until the reader has finished a check that began after this call (two more
+    // checks than now: the one under way may have begun before), or is gone. The reader
+    // checks without pause until `stop`, which is set only after the last wait, so this
+    // returns; a reader that panicked is gone, and the join below reports its panic.
+    let wait_for_a_fresh_check = || {
+        let target = checked.load(Ordering::Acquire) + 2;
+        while checked.load(Ordering::Acquire) < target && !gone.load(Ordering::Acquire) {
+            std::thread::yield_now();
+        }
+    };
+    wait_for_a_fresh_check();
+    for round in 0..ROUNDS {
         let addr = 0x1000 * (1 + round % 6);
         let v = at(&tree, addr);
         let flags = if round % 2 == 0 { VmFlags::READ } else { F };
@@ -332,9 +362,14 @@ fn readers_never_see_half_a_merge() {
                 }
             }
         }
+        if round % WAIT_EVERY == WAIT_EVERY - 1 {
+            wait_for_a_fresh_check();
+        }
     }
-    stop.store(true, Ordering::Relaxed);
-    assert!(reader.join().unwrap() > 0);
+    stop.store(true, Ordering::Release);
+    let seen = reader.join().unwrap();
+    // Two checks before the first round and two more at each wait, all counted in `seen`.
+    assert!(seen >= 2 + 2 * (ROUNDS / WAIT_EVERY), "the reader checked {seen} snapshots");
     check(&tree);
 }
 
