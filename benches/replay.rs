@@ -6,7 +6,7 @@
 //! - `random`: 20 scripts of the differential fuzzer (every op of the format, windows of 64
 //!   to 128 pages);
 //! - `trace-mix`: what the recorded strace logs do at the start of a program (python, gcc,
-//!   cargo, sqlite3 in `../shared/traces`): a loader mapping shared libraries (a read-only
+//!   cargo, sqlite3, as strace logs of them show): a loader mapping shared libraries (a read-only
 //!   map of the file, then fixed text, read-only and data parts over it, an anonymous bss,
 //!   a write to the data part and an mprotect of its RELRO part), then an allocator's
 //!   anonymous mappings: grown with mremap, some unmapped, some touched.

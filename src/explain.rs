@@ -45,6 +45,10 @@ pub fn explain(script: &Script) -> Result<String, LimitError> {
         describe(&mut out, &before, &after);
         before = after;
     }
+    for note in script.notes_before(script.ops.len()) {
+        let _ = writeln!(out, "# {note}");
+    }
+    out.push_str("# the areas at the end: start end perms pgoff backing vmflags\n");
     out.push_str(&Outcome { ops: Vec::new(), vmas: replay.window_vmas() }.to_string());
     Ok(out)
 }

@@ -186,3 +186,21 @@ fn a_closed_pipe_ends_the_program_quietly() {
     assert_eq!(output.status.signal(), Some(libc::SIGPIPE), "{:?}", output.status);
     assert!(output.stderr.is_empty(), "{}", stderr(&output));
 }
+
+/// The README's sample of the main job's output is what the main job prints: every line of
+/// the sample but `...` appears in the output, in the same order.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn the_readmes_sample_is_what_the_main_job_prints() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let section = readme.split("### What the main job prints").nth(1).expect("the README's section");
+    let sample = section.split("```text\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a sample");
+    let output = maple_mm(&["diff", "--explain", &format!("{root}/examples/scripts/demo.ops")], "");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let mut lines = printed.lines();
+    for want in sample.lines().filter(|line| *line != "...") {
+        assert!(lines.any(|line| line == want), "README line not printed (in this order): {want:?}");
+    }
+}

@@ -43,3 +43,16 @@ fn the_reasons_match_the_kernels_rules() {
     let shared = scenario("19_anon_shared.ops");
     assert!(shared.contains("different files"), "{shared}");
 }
+
+#[test]
+fn the_scripts_own_comments_introduce_its_ops() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scripts/demo.ops");
+    let explained = explain(&script::parse(&std::fs::read_to_string(path).unwrap()).unwrap()).unwrap();
+    let lines: Vec<&str> = explained.lines().collect();
+    let first_op = lines.iter().position(|line| line.starts_with("op 1 ")).unwrap();
+    assert_eq!(lines[first_op - 1], "# 1. Two adjacent anonymous mappings merge into one VMA.");
+    let mprotect = lines.iter().position(|line| line.starts_with("op 3 ")).unwrap();
+    assert_eq!(lines[mprotect - 1], "# 2. mprotect of the middle splits in three; putting it back merges again.");
+    let first_vma = lines.iter().position(|line| line.starts_with("vma ")).unwrap();
+    assert_eq!(lines[first_vma - 1], "# the areas at the end: start end perms pgoff backing vmflags");
+}

@@ -1,4 +1,4 @@
-//! Stress test of the reader contract (design.md section 1): one writer replays random op
+//! Stress test of the reader contract (docs/concurrency.md, section 1): one writer replays random op
 //! scripts while reader threads take lock-free snapshots of the same address space and check
 //! every one of them.
 //!

@@ -1,4 +1,4 @@
-//! Allocation failure at every allocation point (design.md section 5): a write whose k-th
+//! Allocation failure at every allocation point (docs/maple.md, section 8): a write whose k-th
 //! node allocation fails reports `Error::AllocFailed` and leaves the tree (or the open
 //! transaction) exactly as it was; the first k that lets the write through gives the
 //! expected result. Also: a failure in the middle of a transaction keeps the transaction's

@@ -856,9 +856,9 @@ fn replay_of_a_python_process_memory_maps() {
     assert!(tree.snapshot().is_empty());
 }
 
-// The python3 trace in ../shared/traces (python.initial.maps, then python.strace's mmap,
-// munmap, mprotect, mremap and brk calls), converted to index ranges of 4 KiB-aligned
-// addresses. Copied here so the test does not depend on files outside the crate.
+// A python3 start-up as strace recorded it (the areas of its initial /proc/self/maps, then its
+// mmap, munmap, mprotect, mremap and brk calls), converted to index ranges of 4 KiB-aligned
+// addresses.
 
 const PYTHON_OPS: &[(Kind, u64, u64)] = &[
     (S, 0x400000, 0x41efff),

@@ -1,4 +1,4 @@
-//! loom models of the reader contract (design.md section 1): a reader racing one commit sees
+//! loom models of the reader contract (docs/concurrency.md, section 1): a reader racing one commit sees
 //! exactly the complete old state or the complete new state, through every lookup and a full
 //! iteration of one snapshot, and the snapshot validates.
 //!

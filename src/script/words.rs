@@ -185,7 +185,7 @@ impl Mods {
 }
 
 impl Mods {
-    /// The modifier words that are set, in the order of `opscript.md`.
+    /// The modifier words that are set, in the order of docs/opscript.md.
     ///
     /// ```
     /// let mods = maple_mm::script::Mods { ro: true, noreserve: true, ..Default::default() };
@@ -272,7 +272,7 @@ pub enum Advice {
 }
 
 impl Advice {
-    /// Every named advice with its script name, in the order of `opscript.md`.
+    /// Every named advice with its script name, in the order of docs/opscript.md.
     ///
     /// ```
     /// use maple_mm::script::Advice;

@@ -1,5 +1,5 @@
 //! Exhaustive check of both merge entry points against a brute-force model written
-//! straight from merge-spec.md (sections 2-4). The model shares no code with the engine: it
+//! straight from docs/merging.md (sections 3-5). The model shares no code with the engine: it
 //! works on plain numbers (pages, labels, object numbers) and only the harness translates
 //! between the two.
 //!
@@ -57,12 +57,12 @@ struct Outcome {
     areas: Vec<Area>,
 }
 
-/// merge-spec 2: "compatible" (no policy, uffd or name in these cases: all none).
+/// docs/merging.md 3: "compatible" (no policy, uffd or name in these cases: all none).
 fn compatible(p: &Proposal, n: &Area) -> bool {
     p.flags == n.flags && p.file == n.file
 }
 
-/// merge-spec 2, the anon_vma rule: `tgt` absorbs the range, `src` is the modified area.
+/// docs/merging.md 3, the anon_vma rule: `tgt` absorbs the range, `src` is the modified area.
 fn anon_allowed(tgt: &Area, proposed: Option<(u32, u32)>, src: Option<&Area>) -> bool {
     let forked = |a: Option<(u32, u32)>| matches!(a, Some((_, chain)) if chain != 1);
     match (tgt.anon, proposed) {
@@ -114,7 +114,7 @@ fn no_merge(areas: &[Area]) -> Outcome {
     Outcome { merged: false, returned: None, areas: areas.to_vec() }
 }
 
-/// merge-spec 3.
+/// docs/merging.md 4.
 fn model_new(areas: &[Area], p: &Proposal) -> Outcome {
     let prev = areas.iter().rfind(|a| a.end <= p.start);
     let next = areas.iter().find(|a| a.start >= p.end);
@@ -145,7 +145,7 @@ fn model_new(areas: &[Area], p: &Proposal) -> Outcome {
     Outcome { merged: true, returned: Some(returned), areas: out }
 }
 
-/// merge-spec 4 (with step 5 as the kernel and scenarios 9a/9b have it: next's close hook
+/// docs/merging.md 5 (with step 5 as the kernel and scenarios 9a/9b have it: next's close hook
 /// matters only when next would be deleted, i.e. in the "both" case).
 fn model_existing(areas: &[Area], middle: &Area, p: &Proposal) -> Outcome {
     let left_side = p.start == middle.start;

@@ -1,4 +1,4 @@
-//! loom models of the reader contract (design.md section 1) for the VMA merge engine: a
+//! loom models of the reader contract (docs/concurrency.md, section 1) for the VMA merge engine: a
 //! reader racing one merge, split, unmap, expand or fault sees, through one snapshot, exactly
 //! one complete committed state of the address space, in every lookup and in a full
 //! iteration, and every VMA it sees is exactly one version of that area.
@@ -12,7 +12,7 @@
 //! - builds a few VMAs in a window of a few pages before any loom thread starts;
 //! - runs one writer calling one engine operation (`merge_new_range`, `merge_existing_range`,
 //!   `vma_modify`, `VmaTxn::clear`, `vma_expand`, `anon_vma_prepare`) against two readers;
-//! - lists by hand, from `merge-spec.md`, every state a reader may see: the state before, the
+//! - lists by hand, from docs/merging.md, every state a reader may see: the state before, the
 //!   state after, and for `vma_modify`'s split in three (two transactions, as in the kernel)
 //!   the state between them. Nothing of the expected states comes from the engine.
 //!
@@ -347,7 +347,7 @@ fn merge_existing(tree: &VmaTree, world: &World, (start, end): (u64, u64), targe
     assert!(merged.start <= start && end <= merged.end);
 }
 
-// ---- A new range (merge-spec.md section 3) -------------------------------------------------
+// ---- A new range (docs/merging.md section 4) -------------------------------------------------
 
 /// Left only: prev grows over the new range; next is not adjacent.
 ///
@@ -418,7 +418,7 @@ fn new_range_merge_both_close_fallback() {
     .check();
 }
 
-// ---- Part of an existing VMA (merge-spec.md section 4) -------------------------------------
+// ---- Part of an existing VMA (docs/merging.md section 5) -------------------------------------
 
 /// Both: all of middle becomes compatible with prev and next; prev absorbs both, middle and
 /// next are deleted, and prev takes middle's anon_vma (next has none).

@@ -1,4 +1,4 @@
-//! The Linux userland merge scenarios of merge-spec.md section 7, one test each.
+//! The merge scenarios of Linux's userland VMA tests (`tools/testing/vma`), one test each.
 
 mod common;
 
