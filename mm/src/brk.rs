@@ -52,6 +52,8 @@ impl Mm {
     }
 
     fn grow_heap(&self, start_brk: u64, old_end: u64, new_end: u64) -> Result<(), Errno> {
+        // check_brk_limits: the new part must be a valid fixed range (below the task size).
+        self.check_fixed_range(old_end, new_end - old_end)?;
         let guard_gap = self.layout.stack_guard_gap;
         let snap = self.snapshot();
         if let Some(next) = snap.vmas_in(old_end, new_end.saturating_add(PAGE_SIZE + guard_gap)).next() {

@@ -226,6 +226,12 @@ impl Mm {
         Ok(addr)
     }
 
+    /// `get_unmapped_area(NULL, addr, len, 0, MAP_FIXED)`: the checks a fixed range must
+    /// pass (inside the task size, at or above `mmap_min_addr`); brk's `check_brk_limits`.
+    pub(crate) fn check_fixed_range(&self, addr: u64, len: u64) -> Result<u64, Errno> {
+        self.get_unmapped_area(AreaRequest { hint: addr, len, fixed: true, align_mask: 0 })
+    }
+
     /// A free range of `len` bytes, near `hint` if that is free (mremap's moves).
     pub(crate) fn find_free(&self, hint: u64, len: u64) -> Result<u64, Errno> {
         self.get_unmapped_area(AreaRequest { hint, len, fixed: false, align_mask: 0 })
