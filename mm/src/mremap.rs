@@ -151,7 +151,7 @@ impl Mm {
             return Ok(r.addr);
         }
         if r.new_len < r.old_len {
-            self.do_munmap(r.addr + r.new_len, r.addr + r.old_len)?;
+            self.shrink_tail(r)?;
             return Ok(r.addr);
         }
         if vma.end - r.addr == r.old_len && self.expandable(&vma, r.delta()) {
@@ -173,6 +173,18 @@ impl Mm {
         free && end <= self.layout.task_size
     }
 
+    /// shrink_vma: unmaps the tail `[addr + new_len, addr + old_len)` that a shrink gives up,
+    /// with do_vmi_munmap's checks: a tail reaching past the task size (an `old_len` up to
+    /// `u64::MAX`) is EINVAL.
+    fn shrink_tail(&self, r: &Remap) -> Result<(), Errno> {
+        let task_size = self.layout.task_size;
+        // `addr` is inside an area and `new_len` at most the task size: no overflow.
+        let start = r.addr + r.new_len;
+        let len = r.old_len - r.new_len;
+        ensure(start <= task_size && len <= task_size - start, Errno::EINVAL)?;
+        self.do_munmap(start, start + len)
+    }
+
     /// mremap_to: move to the new address (unmapping it first with FIXED), shrinking first.
     fn mremap_to(&self, r: &mut Remap) -> Result<u64, Errno> {
         if r.flags.contains(MremapFlags::FIXED) {
@@ -180,7 +192,7 @@ impl Mm {
         }
         ensure(self.snapshot().find(r.addr).is_some(), Errno::EFAULT)?;
         if r.new_len < r.old_len {
-            self.do_munmap(r.addr + r.new_len, r.addr + r.old_len)?;
+            self.shrink_tail(r)?;
             r.old_len = r.new_len;
         }
         if r.flags.contains(MremapFlags::DONTUNMAP) {
@@ -246,7 +258,8 @@ impl Mm {
     /// remap_move: a same-size FIXED move of every area in the range, split as needed,
     /// each landing at the same distance from the first as in the source.
     fn remap_move(&self, r: Remap) -> Result<u64, Errno> {
-        let (start, end) = (r.addr, r.addr + r.old_len);
+        // The kernel's unsigned sum: a range wrapping past u64::MAX meets no area (EFAULT).
+        let (start, end) = (r.addr, r.addr.wrapping_add(r.old_len));
         let mut result = Err(Errno::EFAULT);
         let mut target = r.new_addr;
         let mut last_end = None;

@@ -1,7 +1,7 @@
 //! Regressions found by the `mm_calls` fuzz target (fuzz/): each test is a minimised input,
 //! replayed as plain calls.
 
-use mm::Mm;
+use mm::{Errno, MapFlags, Mm, MremapFlags, Prot};
 use vma::PAGE_SIZE;
 
 const P: u64 = PAGE_SIZE;
@@ -23,4 +23,46 @@ fn brk_past_the_task_size_is_refused() {
     let heap = mm.snapshot().find(start).cloned().unwrap();
     assert_eq!((heap.start, heap.end), (start, task_size));
     assert_eq!(mm.vma_tree().validate(), Ok(()));
+}
+
+fn anon_fixed() -> MapFlags {
+    MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::FIXED
+}
+
+/// A shrinking mremap whose old length reaches past `u64::MAX` (page-aligned without
+/// wrapping) overflowed `addr + old_len`. The kernel unmaps the tail with do_vmi_munmap,
+/// whose checks refuse a tail past the task size: EINVAL, nothing changed. The same holds for
+/// a shrinking move to a fixed address.
+#[test]
+fn mremap_shrink_with_a_huge_old_length_is_einval() {
+    let mm = Mm::new();
+    let base = 0x10_0000_0000;
+    mm.mmap(base, 8 * P, Prot::READ, anon_fixed(), None, 0).unwrap();
+    let before: Vec<_> = mm.snapshot().vmas().map(|v| (v.start, v.end, v.id())).collect();
+    for old_len in [u64::MAX - 15774, u64::MAX - (P - 1), mm.layout().task_size] {
+        assert_eq!(mm.mremap(base, old_len, 2 * P, MremapFlags::NONE, 0), Err(Errno::EINVAL), "old_len {old_len:#x}");
+        let after: Vec<_> = mm.snapshot().vmas().map(|v| (v.start, v.end, v.id())).collect();
+        assert_eq!(after, before);
+    }
+    let fixed = MremapFlags::MAYMOVE | MremapFlags::FIXED;
+    assert_eq!(mm.mremap(base, u64::MAX - 15774, 2 * P, fixed, base - 0x100_0000), Err(Errno::EINVAL));
+    assert_eq!(mm.vma_tree().validate(), Ok(()));
+    // A tail that stays below the task size is still unmapped, even past the area.
+    assert_eq!(mm.mremap(base, 16 * P, 2 * P, MremapFlags::NONE, 0), Ok(base));
+    let area = mm.snapshot().find(base).cloned().unwrap();
+    assert_eq!((area.start, area.end), (base, base + 2 * P));
+}
+
+/// A same-size fixed move from an address whose range wraps past `u64::MAX` overflowed
+/// `addr + old_len`. The kernel's sum wraps and its walk over `[addr, end)` meets no area:
+/// EFAULT.
+#[test]
+fn mremap_move_of_a_wrapping_range_is_efault() {
+    let mm = Mm::new();
+    mm.mmap(0x10_0000_0000, P, Prot::READ, anon_fixed(), None, 0).unwrap();
+    let fixed = MremapFlags::MAYMOVE | MremapFlags::FIXED;
+    for (addr, len) in [(u64::MAX - (P - 1), P), (u64::MAX - (P - 1), 2 * P), (u64::MAX - 7 * P - (P - 1), 16 * P)] {
+        assert_eq!(mm.mremap(addr, len, len, fixed, 0x20_0000_0000), Err(Errno::EFAULT), "addr {addr:#x}");
+    }
+    assert_eq!(mm.snapshot().map_count(), 1);
 }
