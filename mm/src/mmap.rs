@@ -126,13 +126,15 @@ impl Mm {
         pgoff: u64,
     ) -> Result<(u64, Option<u64>), Errno> {
         ensure(len != 0, Errno::EINVAL)?;
+        // NOREPLACE is a fixed mapping from here on: its address is not rounded (an
+        // unaligned one is EINVAL in get_unmapped_area).
+        if flags.contains(MapFlags::FIXED_NOREPLACE) {
+            flags |= MapFlags::FIXED;
+        }
         let addr = if flags.contains(MapFlags::FIXED) { addr } else { self.round_hint(addr) };
         let len = page_align(len).filter(|&len| len != 0).ok_or(Errno::ENOMEM)?;
         ensure(pgoff.checked_add(len / PAGE_SIZE).is_some(), Errno::EOVERFLOW)?;
         ensure(self.vmas.map_count() <= self.limits.max_map_count, Errno::ENOMEM)?;
-        if flags.contains(MapFlags::FIXED_NOREPLACE) {
-            flags |= MapFlags::FIXED;
-        }
         let mut vm_flags =
             prot_flags(prot) | map_flags(flags) | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
         let huge_align = file.is_none() && addr == 0 && len % HUGE_PAGE == 0 && flags.map_type() == MapFlags::PRIVATE;

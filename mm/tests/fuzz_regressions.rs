@@ -66,3 +66,17 @@ fn mremap_move_of_a_wrapping_range_is_efault() {
     }
     assert_eq!(mm.snapshot().map_count(), 1);
 }
+
+/// MAP_FIXED_NOREPLACE at an unaligned address was rounded down like a hint and mapped.
+/// do_mmap turns NOREPLACE into MAP_FIXED before it rounds hints, so the address stays
+/// unaligned and get_unmapped_area refuses it: EINVAL. (Below `mmap_min_addr` it is not
+/// raised either: EPERM.)
+#[test]
+fn fixed_noreplace_at_an_unaligned_address_is_einval() {
+    let mm = Mm::new();
+    let anon = MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::FIXED_NOREPLACE;
+    assert_eq!(mm.mmap(0x10_0005_6153, P, Prot::READ, anon, None, 0), Err(Errno::EINVAL));
+    assert_eq!(mm.mmap(P, P, Prot::READ, anon, None, 0), Err(Errno::EPERM));
+    assert_eq!(mm.snapshot().map_count(), 0);
+    assert_eq!(mm.mmap(0x10_0005_6000, P, Prot::READ, anon, None, 0), Ok(0x10_0005_6000));
+}
