@@ -68,8 +68,9 @@ impl Mm {
         let _lock = self.write_lock();
         if !self.limits.ipc_lock {
             let already = self.locked_pages_in(start, start.saturating_add(len));
+            // In pages, as the kernel counts: `len` may be close to 2^64 bytes.
             let locked = len / PAGE_SIZE + self.pages_with(VmFlags::LOCKED) - already;
-            ensure(locked * PAGE_SIZE <= self.limits.memlock, Errno::ENOMEM)?;
+            ensure(locked <= self.limits.memlock / PAGE_SIZE, Errno::ENOMEM)?;
         }
         self.apply_lock_bits(start, len, bits)?;
         // Errors of the population map as mlock's POSIX errors: EFAULT is ENOMEM, ENOMEM

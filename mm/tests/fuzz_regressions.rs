@@ -1,7 +1,7 @@
 //! Regressions found by the `mm_calls` fuzz target (fuzz/): each test is a minimised input,
 //! replayed as plain calls.
 
-use mm::{Errno, MapFlags, Mm, MremapFlags, Prot};
+use mm::{Errno, Layout, Limits, MapFlags, Mm, MremapFlags, Prot};
 use vma::PAGE_SIZE;
 
 const P: u64 = PAGE_SIZE;
@@ -79,4 +79,21 @@ fn fixed_noreplace_at_an_unaligned_address_is_einval() {
     assert_eq!(mm.mmap(P, P, Prot::READ, anon, None, 0), Err(Errno::EPERM));
     assert_eq!(mm.snapshot().map_count(), 0);
     assert_eq!(mm.mmap(0x10_0005_6000, P, Prot::READ, anon, None, 0), Ok(0x10_0005_6000));
+}
+
+/// mlock of a length close to 2^64 without CAP_IPC_LOCK overflowed the lock-limit check,
+/// which multiplied the pages back to bytes. The kernel compares pages with the limit in
+/// pages: ENOMEM, nothing locked.
+#[test]
+fn mlock_of_a_huge_length_over_the_lock_limit_is_enomem() {
+    let limits = Limits { ipc_lock: false, ..Limits::default() };
+    let mm = Mm::with_layout(Layout::default(), limits);
+    let base = 0x10_0000_0000;
+    mm.mmap(base, 4 * P, Prot::READ, anon_fixed(), None, 0).unwrap();
+    mm.mlock(base, 2 * P).unwrap();
+    assert_eq!(mm.mlock(base + 4 * P, u64::MAX - 50372), Err(Errno::ENOMEM));
+    assert_eq!(mm.mlock(base, u64::MAX - 2 * P), Err(Errno::ENOMEM));
+    let locked: Vec<_> =
+        mm.snapshot().vmas().map(|v| (v.start, v.end, v.flags.contains(vma::VmFlags::LOCKED))).collect();
+    assert_eq!(locked, [(base, base + 2 * P, true), (base + 2 * P, base + 4 * P, false)]);
 }
