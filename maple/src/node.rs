@@ -262,11 +262,20 @@ impl<T> NodePtr<T> {
     /// # Safety
     /// The caller has the writer's access to every fresh node below.
     pub(crate) unsafe fn seal(self) {
+        // SAFETY: as the caller promises.
+        unsafe { self.seal_with(&mut |_| {}) }
+    }
+
+    /// [`seal`](Self::seal), also calling `sealed` with each node it seals.
+    ///
+    /// # Safety
+    /// As for `seal`.
+    pub(crate) unsafe fn seal_with(self, sealed: &mut impl FnMut(NodePtr<T>)) {
         if !self.is_fresh() {
             return;
         }
         // SAFETY: fresh nodes are private to the writer; a fresh node's children are either
-        // fresh (private) or published (left alone).
+        // fresh (private) or sealed or published (left alone).
         unsafe {
             let head = &mut *self.ptr.as_ptr();
             head.fresh = false;
@@ -274,10 +283,11 @@ impl<T> NodePtr<T> {
             if head.kind == Kind::Branch {
                 let branch = self.branch_mut();
                 for child in branch.children() {
-                    child.seal();
+                    child.seal_with(sealed);
                 }
             }
         }
+        sealed(self);
     }
 }
 

@@ -16,7 +16,8 @@ use crate::{Error, Range, Tree, View};
 /// work in place) and is visible through the transaction, which dereferences to [`View`].
 /// Readers see none of it until [`commit`](Transaction::commit), and then all of it at once.
 /// A change that fails (bad range, occupied, allocation failure) leaves the transaction as it
-/// was before that change; dropping the transaction without committing discards everything.
+/// was before that change, and [`atomic`](Transaction::atomic) makes a group of changes fail
+/// or succeed together; dropping the transaction without committing discards everything.
 ///
 /// ```
 /// let tree = maple::Tree::new();
@@ -32,8 +33,19 @@ pub struct Transaction<'t, T: Clone + Send + Sync + 'static> {
     tree: &'t Tree<T>,
     writer: MutexGuard<'t, Writer<T>>,
     view: View<'t, T>,
-    /// Published nodes the transaction has replaced.
+    /// Published or sealed nodes the transaction has replaced.
     garbage: Vec<Retired<T>>,
+    /// Nodes sealed when an [`atomic`](Transaction::atomic) scope began: never published, no
+    /// longer changed in place (a change copies them, as it copies published nodes), so that
+    /// the state at the scope's start stays whole for a rollback.
+    sealed: Vec<NodePtr<T>>,
+}
+
+/// Where a transaction stood when an atomic scope began.
+struct Mark<T> {
+    root: Option<NodePtr<T>>,
+    garbage: usize,
+    sealed: usize,
 }
 
 impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
@@ -42,7 +54,7 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         let root = tree.root.load(crate::sync::Ordering::Relaxed);
         // SAFETY: published nodes are only retired by a commit, which needs the lock we hold.
         let view = unsafe { View::new(NodePtr::from_raw(root)) };
-        Transaction { tree, writer, view, garbage: Vec::with_capacity(16) }
+        Transaction { tree, writer, view, garbage: Vec::with_capacity(16), sealed: Vec::new() }
     }
 
     fn edit<R>(&mut self, edit: impl FnOnce(&mut Editor<'_, T>) -> R) -> R {
@@ -109,6 +121,64 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         self.edit(|editor| editor.store(first, last, None))
     }
 
+    /// Runs `scope` on the transaction as one change: when it returns `Err`, the transaction
+    /// is back where it was before the scope, as if none of the scope's changes had been
+    /// made; when it returns `Ok`, they stay. Scopes nest.
+    ///
+    /// ```
+    /// let tree = maple::Tree::new();
+    /// let mut txn = tree.transaction();
+    /// txn.store(0, 9, 'a').unwrap();
+    /// let failed: Result<(), maple::Error> = txn.atomic(|txn| {
+    ///     txn.store(20, 29, 'b')?;
+    ///     txn.insert(5, 25, 'c') // occupied: the whole scope fails
+    /// });
+    /// assert!(failed.is_err());
+    /// assert_eq!((txn.get(5), txn.get(25)), (Some(&'a'), None));
+    /// txn.atomic(|txn| txn.store(20, 29, 'b')).unwrap();
+    /// txn.commit();
+    /// assert_eq!(tree.snapshot().get(25), Some(&'b'));
+    /// ```
+    pub fn atomic<R, E>(&mut self, scope: impl FnOnce(&mut Self) -> Result<R, E>) -> Result<R, E> {
+        let mark = self.mark();
+        let result = scope(self);
+        if result.is_err() {
+            self.roll_back(mark);
+        }
+        result
+    }
+
+    /// Seals the working tree's fresh nodes (later changes copy them) and notes where the
+    /// transaction stands.
+    fn mark(&mut self) -> Mark<T> {
+        let root = self.view.root();
+        if let Some(root) = root {
+            let sealed = &mut self.sealed;
+            // SAFETY: the fresh nodes are this transaction's own.
+            unsafe { root.seal_with(&mut |node| sealed.push(node)) };
+        }
+        Mark { root, garbage: self.garbage.len(), sealed: self.sealed.len() }
+    }
+
+    /// Returns to `mark`: frees what was made after it and keeps what it reaches.
+    fn roll_back(&mut self, mark: Mark<T>) {
+        let pool = &mut self.writer.pool;
+        if let Some(root) = self.view.root() {
+            discard_fresh(pool, root);
+        }
+        // Replaced after the mark, but reachable from the mark's root again (or sealed after
+        // the mark, and freed just below).
+        self.garbage.truncate(mark.garbage);
+        for node in self.sealed.drain(mark.sealed..) {
+            // SAFETY: sealed after the mark, so made after it: the mark's root does not reach
+            // it, no reader ever could, and it is freed only here.
+            unsafe { pool.recycle(node) };
+        }
+        // SAFETY: the mark's root and every node below it are alive: published nodes under
+        // the writer lock, sealed ones until a rollback past them or the drop.
+        unsafe { self.view.set_root(mark.root) };
+    }
+
     /// Publishes every change at once, with one `Release` store of the new root, and hands
     /// the nodes it replaced to the epoch collector in one batch.
     ///
@@ -126,6 +196,8 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
             unsafe { root.seal() };
         }
         self.tree.root.store(root.map_or(core::ptr::null_mut(), NodePtr::as_raw), PUBLISH);
+        // Sealed nodes are now published, or replaced and in the batch below.
+        self.sealed.clear();
         let writer = &mut *self.writer;
         let batch = Batch { nodes: core::mem::take(&mut self.garbage), home: writer.pool.returns() };
         self.tree.reclaimer().retire(batch, &mut writer.graveyard);
@@ -148,10 +220,16 @@ impl<'t, T: Clone + Send + Sync + 'static> Deref for Transaction<'t, T> {
 
 impl<T: Clone + Send + Sync + 'static> Drop for Transaction<'_, T> {
     /// Discards uncommitted changes: frees the nodes only this transaction could see. After
-    /// a commit no node is fresh any more, and this does nothing.
+    /// a commit no node is fresh or sealed any more, and this does nothing.
     fn drop(&mut self) {
+        let pool = &mut self.writer.pool;
         if let Some(root) = self.view.root() {
-            discard_fresh(&mut self.writer.pool, root);
+            discard_fresh(pool, root);
+        }
+        for node in self.sealed.drain(..) {
+            // SAFETY: never published; reachable only from this transaction's working tree or
+            // its garbage list, which is dropped without freeing anything.
+            unsafe { pool.recycle(node) };
         }
     }
 }

@@ -1,0 +1,212 @@
+//! Atomic scopes inside a transaction (`Transaction::atomic`): a scope that fails leaves the
+//! transaction exactly as it was before the scope, nested scopes roll back to their own start,
+//! and every value is dropped exactly once whether the transaction commits or is dropped.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crossbeam_epoch::Collector;
+use maple::{AllocHook, Error, Tree};
+
+#[allow(dead_code)]
+mod common;
+
+use common::{apply_model, apply_txn, content, valid, Op, SplitMix};
+
+type Model = common::Model<u64>;
+
+/// A random write over a space of 20,000 indices, some of them wide.
+fn random_op(rng: &mut SplitMix, tag: u64) -> Op<u64> {
+    let first = rng.below(20_000);
+    let last = first + if rng.below(8) == 0 { rng.below(5_000) } else { rng.below(40) };
+    match rng.below(4) {
+        0 => Op::Store(first, last, tag),
+        1 => Op::Insert(first, last, tag),
+        2 => Op::Clear(first, last),
+        _ => Op::Erase(first),
+    }
+}
+
+/// Scope sizes: small enough for Miri, large enough to make and seal many nodes.
+const ROUNDS: u64 = if cfg!(miri) { 6 } else { 300 };
+
+#[test]
+fn a_failed_scope_leaves_the_transaction_as_it_was() {
+    let mut rng = SplitMix(7);
+    let tree = Tree::new();
+    let mut model = Model::default();
+    let mut txn = tree.transaction();
+    for round in 0..ROUNDS {
+        // Some plain changes, then a scope that fails at its end or succeeds.
+        for k in 0..3 {
+            let op = random_op(&mut rng, round * 100 + k);
+            if apply_model(&mut model.clone(), op).is_ok() {
+                apply_model(&mut model, op).unwrap();
+                apply_txn(&mut txn, op).unwrap();
+            }
+        }
+        let before = content(&txn);
+        let fail = rng.below(2) == 0;
+        let mut scoped = model.clone();
+        let result: Result<(), &str> = txn.atomic(|txn| {
+            for k in 0..1 + rng.below(6) {
+                let op = random_op(&mut rng, round * 100 + 10 + k);
+                if apply_model(&mut scoped.clone(), op).is_ok() {
+                    apply_model(&mut scoped, op).unwrap();
+                    apply_txn(txn, op).unwrap();
+                }
+            }
+            if fail {
+                Err("planned")
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(result.is_err(), fail);
+        if fail {
+            assert_eq!(content(&txn), before, "round {round}: a failed scope left changes");
+        } else {
+            model = scoped;
+        }
+        assert_eq!(content(&txn), model.content(), "round {round}");
+        valid(&txn);
+    }
+    // Nothing was published before the commit, and the commit publishes the model's state.
+    assert!(tree.snapshot().is_empty());
+    txn.commit();
+    assert_eq!(content(&tree.snapshot()), model.content());
+    valid(&tree.snapshot());
+}
+
+#[test]
+fn nested_scopes_roll_back_to_their_own_start() {
+    let tree = Tree::new();
+    let mut txn = tree.transaction();
+    for i in 0..200u64 {
+        txn.store(i * 10, i * 10 + 4, i).unwrap();
+    }
+    let outer: Result<(), Error> = txn.atomic(|txn| {
+        txn.clear(0, 999)?;
+        let inner: Result<(), Error> = txn.atomic(|txn| {
+            txn.store(5000, 5999, 1)?;
+            txn.insert(5500, 5501, 2) // occupied
+        });
+        assert!(matches!(inner, Err(Error::Occupied(_))), "{inner:?}");
+        assert_eq!(txn.get(5000), None, "the inner scope's store is gone");
+        assert_eq!(txn.get(3), None, "the outer scope's clear stays");
+        txn.atomic(|txn| txn.store(7000, 7001, 3))?;
+        txn.insert(1000, 1001, 4) // occupied: the outer scope fails too
+    });
+    assert!(outer.is_err());
+    let want: Vec<(u64, u64, u64)> = (0..200u64).map(|i| (i * 10, i * 10 + 4, i)).collect();
+    let got: Vec<(u64, u64, u64)> = txn.iter().map(|(range, value)| (range.first, range.last, *value)).collect();
+    assert_eq!(got, want);
+    valid(&txn);
+    txn.commit();
+    assert_eq!(tree.snapshot().iter().count(), 200);
+}
+
+#[test]
+fn an_allocation_failure_inside_a_scope_rolls_the_scope_back() {
+    let base = Tree::new();
+    {
+        let mut txn = base.transaction();
+        for i in 0..2000u64 {
+            txn.store(i * 10, i * 10 + 4, i).unwrap();
+        }
+        txn.commit();
+    }
+    let before = content(&base.snapshot());
+    let mut passed = false;
+    for k in 0..60 {
+        let tree = base.try_clone().unwrap();
+        tree.set_alloc_hook(Some(AllocHook::fail_at(k)));
+        let mut txn = tree.transaction();
+        let result = txn.atomic(|txn| {
+            txn.store(100, 199, 1)?;
+            txn.clear(5000, 9000)?;
+            txn.store(15_000, 19_999, 2)
+        });
+        match result {
+            Err(Error::AllocFailed) => assert_eq!(content(&txn), before, "k={k}"),
+            Ok(()) => passed = true,
+            Err(other) => panic!("k={k}: {other:?}"),
+        }
+        valid(&txn);
+        txn.commit();
+        valid(&tree.snapshot());
+        if passed {
+            return;
+        }
+    }
+    panic!("the scope never got through");
+}
+
+/// A value that counts its live instances.
+struct Tracked(&'static AtomicUsize);
+
+impl Tracked {
+    fn new(live: &'static AtomicUsize) -> Tracked {
+        live.fetch_add(1, Ordering::SeqCst);
+        Tracked(live)
+    }
+}
+
+impl Clone for Tracked {
+    fn clone(&self) -> Tracked {
+        Tracked::new(self.0)
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Scopes that fail and succeed in turn, then the transaction committed or dropped: no value
+/// is leaked or dropped twice (Miri and valgrind see the nodes).
+fn churn(tree: &Tree<Tracked>, live: &'static AtomicUsize, commit: bool) {
+    let mut rng = SplitMix(11);
+    let mut txn = tree.transaction();
+    for round in 0..ROUNDS {
+        let fail = round % 3 == 1;
+        let _ = txn.atomic(|txn| {
+            for _ in 0..4 {
+                let first = rng.below(8000);
+                let _ = txn.store(first, first + rng.below(300), Tracked::new(live));
+            }
+            let inner = txn.atomic(|txn| {
+                txn.clear(rng.below(8000), 8000 + rng.below(100))?;
+                if round % 2 == 0 {
+                    Err(Error::ZeroSize)
+                } else {
+                    Ok(())
+                }
+            });
+            assert_eq!(inner.is_err(), round % 2 == 0);
+            if fail {
+                Err(Error::ZeroSize)
+            } else {
+                Ok(())
+            }
+        });
+    }
+    if commit {
+        txn.commit();
+    }
+}
+
+#[test]
+fn values_are_dropped_once_whether_the_transaction_commits_or_not() {
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+    for commit in [false, true] {
+        let collector = Collector::new();
+        let tree = Tree::with_collector(collector.clone());
+        churn(&tree, &LIVE, commit);
+        let held = tree.snapshot().iter().count();
+        assert_eq!(held == 0, !commit);
+        drop(tree);
+        drop(collector);
+        assert_eq!(LIVE.load(Ordering::SeqCst), 0, "commit: {commit}");
+    }
+}
