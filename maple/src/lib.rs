@@ -53,6 +53,6 @@ pub use iter::{Iter, Ranges};
 pub use pool::AllocHook;
 pub use range::{Entry, Range};
 pub use tree::{Snapshot, Tree};
-pub use txn::Transaction;
+pub use txn::{Savepoint, Transaction};
 pub use validate::{Invalid, Shape};
 pub use view::View;

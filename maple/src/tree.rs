@@ -48,6 +48,8 @@ pub struct Tree<T> {
 pub(crate) struct Writer<T> {
     pub(crate) pool: Pool<T>,
     pub(crate) graveyard: Graveyard<T>,
+    /// The number of the next savepoint of a transaction on this tree.
+    pub(crate) next_savepoint: u64,
 }
 
 /// A state of the tree, pinned for as long as it is held.
@@ -115,7 +117,7 @@ impl<T> Tree<T> {
     fn with_reclaimer(reclaimer: Reclaimer) -> Self {
         Tree {
             root: AtomicPtr::new(core::ptr::null_mut()),
-            writer: Mutex::new(Writer { pool: Pool::new(), graveyard: Graveyard::new() }),
+            writer: Mutex::new(Writer { pool: Pool::new(), graveyard: Graveyard::new(), next_savepoint: 0 }),
             reclaimer,
             _values: PhantomData,
         }

@@ -35,14 +35,25 @@ pub struct Transaction<'t, T: Clone + Send + Sync + 'static> {
     view: View<'t, T>,
     /// Published or sealed nodes the transaction has replaced.
     garbage: Vec<Retired<T>>,
-    /// Nodes sealed when an [`atomic`](Transaction::atomic) scope began: never published, no
+    /// Nodes sealed when a savepoint was made: never published, no
     /// longer changed in place (a change copies them, as it copies published nodes), so that
     /// the state at the scope's start stays whole for a rollback.
     sealed: Vec<NodePtr<T>>,
+    /// The savepoints that have not ended, oldest first.
+    marks: Vec<Mark<T>>,
 }
 
-/// Where a transaction stood when an atomic scope began.
+/// A point in a [`Transaction`] to return to; see [`Transaction::savepoint`].
+#[must_use = "a savepoint is ended by roll_back or keep"]
+#[derive(Debug)]
+pub struct Savepoint {
+    id: u64,
+}
+
+/// Where a transaction stood at a savepoint.
 struct Mark<T> {
+    /// The savepoint's number, unique among the tree's savepoints.
+    id: u64,
     root: Option<NodePtr<T>>,
     garbage: usize,
     sealed: usize,
@@ -54,7 +65,7 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         let root = tree.root.load(crate::sync::Ordering::Relaxed);
         // SAFETY: published nodes are only retired by a commit, which needs the lock we hold.
         let view = unsafe { View::new(NodePtr::from_raw(root)) };
-        Transaction { tree, writer, view, garbage: Vec::with_capacity(16), sealed: Vec::new() }
+        Transaction { tree, writer, view, garbage: Vec::with_capacity(16), sealed: Vec::new(), marks: Vec::new() }
     }
 
     fn edit<R>(&mut self, edit: impl FnOnce(&mut Editor<'_, T>) -> R) -> R {
@@ -123,7 +134,10 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
 
     /// Runs `scope` on the transaction as one change: when it returns `Err`, the transaction
     /// is back where it was before the scope, as if none of the scope's changes had been
-    /// made; when it returns `Ok`, they stay. Scopes nest.
+    /// made; when it returns `Ok`, they stay. Scopes nest. (A scope is a [`savepoint`]
+    /// rolled back on `Err` and kept on `Ok`.)
+    ///
+    /// [`savepoint`]: Transaction::savepoint
     ///
     /// ```
     /// let tree = maple::Tree::new();
@@ -140,28 +154,56 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
     /// assert_eq!(tree.snapshot().get(25), Some(&'b'));
     /// ```
     pub fn atomic<R, E>(&mut self, scope: impl FnOnce(&mut Self) -> Result<R, E>) -> Result<R, E> {
-        let mark = self.mark();
+        let point = self.savepoint();
         let result = scope(self);
-        if result.is_err() {
-            self.roll_back(mark);
+        match result {
+            Ok(_) => self.keep(point),
+            Err(_) => self.roll_back(point),
         }
         result
     }
 
-    /// Seals the working tree's fresh nodes (later changes copy them) and notes where the
-    /// transaction stands.
-    fn mark(&mut self) -> Mark<T> {
+    /// Marks the transaction's current state, to [`roll_back`](Transaction::roll_back) to
+    /// later or [`keep`](Transaction::keep). Savepoints nest: rolling back to one, or keeping
+    /// it, also ends every savepoint made after it.
+    ///
+    /// The working tree's fresh nodes are sealed: later changes copy them (as they copy
+    /// published nodes) instead of changing them in place, so the marked state stays whole.
+    ///
+    /// ```
+    /// let tree = maple::Tree::new();
+    /// let mut txn = tree.transaction();
+    /// txn.store(0, 9, 1).unwrap();
+    /// let point = txn.savepoint();
+    /// txn.clear(0, 99).unwrap();
+    /// txn.roll_back(point);
+    /// assert_eq!(txn.get(3), Some(&1));
+    /// ```
+    pub fn savepoint(&mut self) -> Savepoint {
         let root = self.view.root();
         if let Some(root) = root {
             let sealed = &mut self.sealed;
             // SAFETY: the fresh nodes are this transaction's own.
             unsafe { root.seal_with(&mut |node| sealed.push(node)) };
         }
-        Mark { root, garbage: self.garbage.len(), sealed: self.sealed.len() }
+        let id = self.writer.next_savepoint;
+        self.writer.next_savepoint += 1;
+        self.marks.push(Mark { id, root, garbage: self.garbage.len(), sealed: self.sealed.len() });
+        Savepoint { id }
     }
 
-    /// Returns to `mark`: frees what was made after it and keeps what it reaches.
-    fn roll_back(&mut self, mark: Mark<T>) {
+    /// Returns to the state at `point`: frees what was made after it and keeps what it
+    /// reaches. Savepoints made after `point` end with it.
+    ///
+    /// # Panics
+    /// If `point` has ended (a rollback or keep of it or of an earlier savepoint) or was made
+    /// by another transaction on this tree. (Savepoints are numbered per tree: one made on
+    /// another tree is a caller's bug this may not catch, though never memory-unsafe: only
+    /// this transaction's own marks are ever used.)
+    pub fn roll_back(&mut self, point: Savepoint) {
+        let at = self.mark_of(&point);
+        let mark = self.marks.swap_remove(at);
+        self.marks.truncate(at);
         let pool = &mut self.writer.pool;
         if let Some(root) = self.view.root() {
             discard_fresh(pool, root);
@@ -177,6 +219,30 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         // SAFETY: the mark's root and every node below it are alive: published nodes under
         // the writer lock, sealed ones until a rollback past them or the drop.
         unsafe { self.view.set_root(mark.root) };
+    }
+
+    /// Ends `point` keeping every change made since (and ends the savepoints made after it).
+    ///
+    /// # Panics
+    /// As [`roll_back`](Transaction::roll_back).
+    ///
+    /// ```
+    /// let tree = maple::Tree::new();
+    /// let mut txn = tree.transaction();
+    /// let point = txn.savepoint();
+    /// txn.store(0, 9, 1).unwrap();
+    /// txn.keep(point);
+    /// txn.commit();
+    /// assert_eq!(tree.snapshot().get(3), Some(&1));
+    /// ```
+    pub fn keep(&mut self, point: Savepoint) {
+        let at = self.mark_of(&point);
+        self.marks.truncate(at);
+    }
+
+    fn mark_of(&self, point: &Savepoint) -> usize {
+        let found = self.marks.iter().rposition(|mark| mark.id == point.id);
+        found.expect("a savepoint of this transaction that has not ended")
     }
 
     /// Publishes every change at once, with one `Release` store of the new root, and hands

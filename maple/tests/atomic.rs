@@ -210,3 +210,38 @@ fn values_are_dropped_once_whether_the_transaction_commits_or_not() {
         assert_eq!(LIVE.load(Ordering::SeqCst), 0, "commit: {commit}");
     }
 }
+
+#[test]
+fn savepoints_nest_and_end_together() {
+    let tree = Tree::new();
+    let mut txn = tree.transaction();
+    txn.store(0, 9, 'a').unwrap();
+    let outer = txn.savepoint();
+    txn.store(10, 19, 'b').unwrap();
+    let inner = txn.savepoint();
+    txn.store(20, 29, 'c').unwrap();
+    let _innermost = txn.savepoint();
+    txn.clear(0, 29).unwrap();
+    // Rolling back to `inner` (before 'c') ends `_innermost` too; `outer` stays.
+    txn.roll_back(inner);
+    let got: Vec<char> = txn.iter().map(|(_, v)| *v).collect();
+    assert_eq!(got, ['a', 'b']);
+    txn.store(30, 39, 'd').unwrap();
+    txn.roll_back(outer);
+    let got: Vec<char> = txn.iter().map(|(_, v)| *v).collect();
+    assert_eq!(got, ['a']);
+    txn.commit();
+    assert_eq!(tree.snapshot().iter().count(), 1);
+}
+
+#[test]
+#[should_panic(expected = "a savepoint of this transaction that has not ended")]
+fn an_ended_savepoint_is_refused() {
+    let tree = Tree::new();
+    let mut txn = tree.transaction();
+    let outer = txn.savepoint();
+    let inner = txn.savepoint();
+    txn.store(0, 9, 1).unwrap();
+    txn.keep(outer); // ends `inner` as well
+    txn.roll_back(inner);
+}
