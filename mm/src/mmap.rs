@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use maple::Range;
-use vma::{merge_new_range_in, split_vma, File, VmFlags, Vma, VmaMergeRequest, PAGE_SIZE};
+use vma::{merge_new_range_in, split_vma, File, MergeState, VmFlags, Vma, VmaMergeRequest, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure, page_align};
 use crate::{Errno, MapFlags, Mm, OpenFile, Prot};
@@ -325,22 +325,21 @@ impl Mm {
         let mut vmg = VmaMergeRequest::new_range(addr, end, pgoff, vm_flags, file.clone());
         vmg.prev = prev;
         vmg.next = next;
-        let attempt = match !try_merge || (vmg.prev.is_none() && vmg.next.is_none()) {
-            true => Err(Some(txn)),
-            false => merge_new_range_in(txn, &mut vmg),
-        };
-        let vma = match attempt {
-            Ok(merged) => merged,
-            Err(Some(mut txn)) => {
+        let neighbours = vmg.prev.is_some() || vmg.next.is_some();
+        let merged = if try_merge && neighbours { merge_new_range_in(&mut txn, &mut vmg) } else { None };
+        let vma = match merged {
+            Some(merged) => merged,
+            // The merge ran out of memory: drop the transaction, nothing changes.
+            None if vmg.state == MergeState::ErrorNoMem => return Err(Errno::ENOMEM),
+            None => {
                 let mut new = Vma::new(addr, end, pgoff, vm_flags);
                 new.file = file;
                 let new = Arc::new(new);
                 txn.insert(new.clone())?;
-                txn.commit();
                 new
             }
-            Err(None) => return Err(Errno::ENOMEM),
         };
+        txn.commit();
         self.finish_unmap(&removed, addr, end);
         Ok(vma)
     }

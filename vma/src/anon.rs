@@ -17,7 +17,7 @@ use std::sync::Arc;
 use maple::View;
 
 use crate::vma::same_object;
-use crate::{MemPolicy, VmFlags, Vma, VmaError, VmaTree};
+use crate::{MemPolicy, VmFlags, Vma, VmaError, VmaTree, VmaTxn};
 
 static NEXT_ANON: IdentitySource = IdentitySource::new();
 
@@ -229,16 +229,31 @@ pub fn find_mergeable_anon_vma(view: &View<'_, Arc<Vma>>, vma: &Vma) -> Option<A
 /// ```
 pub fn anon_vma_prepare(tree: &VmaTree, vma: &Arc<Vma>) -> Result<Arc<Vma>, VmaError> {
     let mut txn = tree.transaction();
+    let version = anon_vma_prepare_in(&mut txn, vma)?;
+    txn.commit();
+    Ok(version)
+}
+
+/// [`anon_vma_prepare`] inside the caller's transaction; on an error the transaction is as
+/// it was.
+///
+/// ```
+/// use vma::{anon_vma_prepare_in, Vma, VmaTree, VmFlags};
+/// let tree = VmaTree::new();
+/// let a = tree.insert(Vma::new(0, 0x1000, 0, VmFlags::READ | VmFlags::WRITE)).unwrap();
+/// let mut txn = tree.transaction();
+/// assert!(anon_vma_prepare_in(&mut txn, &a).unwrap().anon.is_some());
+/// ```
+pub fn anon_vma_prepare_in(txn: &mut VmaTxn<'_>, vma: &Arc<Vma>) -> Result<Arc<Vma>, VmaError> {
     let current = txn.current(vma)?.clone();
     if current.anon.is_some() {
         return Ok(current);
     }
-    let anon = match find_mergeable_anon_vma(&txn, &current) {
+    let anon = match find_mergeable_anon_vma(txn, &current) {
         Some(lent) => AnonRef::with(lent, 1),
         None => AnonRef::new(),
     };
     let version = Arc::new(Vma { anon: Some(anon), ..(*current).clone() });
     txn.replace(version.clone())?;
-    txn.commit();
     Ok(version)
 }

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::{merge_new_range, MergeState, Vma, VmaCursor, VmaError, VmaMergeRequest, VmaTree, PAGE_SHIFT, PAGE_SIZE};
+use crate::{
+    merge_new_range_in, MergeState, Vma, VmaCursor, VmaError, VmaMergeRequest, VmaTree, VmaTxn, PAGE_SHIFT, PAGE_SIZE,
+};
 
 /// Copies `vma` to `[addr, addr + len)` with file offset `pgoff` (the move half of
 /// mremap); returns the VMA now covering the destination and whether it was a merge.
@@ -28,31 +30,53 @@ use crate::{merge_new_range, MergeState, Vma, VmaCursor, VmaError, VmaMergeReque
 /// assert_ne!(copy.id(), v.id());
 /// ```
 pub fn copy_vma(tree: &VmaTree, vma: &Arc<Vma>, addr: u64, len: u64, pgoff: u64) -> Result<(Arc<Vma>, bool), VmaError> {
+    let mut txn = tree.transaction();
+    let copied = copy_vma_in(&mut txn, vma, addr, len, pgoff)?;
+    txn.commit();
+    Ok(copied)
+}
+
+/// [`copy_vma`] inside the caller's transaction; on an error the transaction is as it was.
+///
+/// ```
+/// use vma::{copy_vma_in, Vma, VmaTree, VmFlags};
+/// let tree = VmaTree::new();
+/// let v = tree.insert(Vma::new(0x3000, 0x5000, 3, VmFlags::READ)).unwrap();
+/// let mut txn = tree.transaction();
+/// let (copy, _) = copy_vma_in(&mut txn, &v, 0, 0x2000, 0).unwrap();
+/// txn.remove(&v).unwrap(); // a move: the copy and the removal are one change
+/// txn.commit();
+/// assert_eq!(tree.vmas().len(), 1);
+/// assert_eq!(tree.vmas()[0].start, copy.start);
+/// ```
+pub fn copy_vma_in(
+    txn: &mut VmaTxn<'_>,
+    vma: &Arc<Vma>,
+    addr: u64,
+    len: u64,
+    pgoff: u64,
+) -> Result<(Arc<Vma>, bool), VmaError> {
     let end = addr.checked_add(len).ok_or(VmaError::InvalidRange)?;
     if len == 0 || addr % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 {
         return Err(VmaError::InvalidRange);
     }
     let pgoff = if vma.is_anonymous() && vma.anon.is_none() { addr >> PAGE_SHIFT } else { pgoff };
     let mut vmg = VmaMergeRequest::with_attrs_of(vma, addr, end, pgoff);
-    {
-        // A snapshot is enough to find the neighbours: the merge checks again, under the
-        // writer lock, that they are current and that the range is empty.
-        let snap = tree.snapshot();
-        if snap.find(addr, end - 1).is_some() {
-            return Err(VmaError::Occupied);
-        }
-        let (prev, next) = VmaCursor::new(&snap, addr).around(addr, end);
-        vmg.prev = prev.cloned();
-        vmg.next = next.cloned();
+    if txn.find(addr, end - 1).is_some() {
+        return Err(VmaError::Occupied);
     }
-    if let Some(merged) = merge_new_range(tree, &mut vmg) {
+    let (prev, next) = VmaCursor::new(txn, addr).around(addr, end);
+    vmg.prev = prev.cloned();
+    vmg.next = next.cloned();
+    if let Some(merged) = merge_new_range_in(txn, &mut vmg) {
         return Ok((merged, true));
     }
     if vmg.state == MergeState::ErrorNoMem {
         return Err(VmaError::NoMemory);
     }
-    let copy = Vma { start: addr, end, pgoff, ..vma.duplicate() };
-    Ok((tree.insert(copy)?, false))
+    let copy = Arc::new(Vma { start: addr, end, pgoff, ..vma.duplicate() });
+    txn.insert(copy.clone())?;
+    Ok((copy, false))
 }
 
 /// Grows `vma` in place by `delta` bytes (mremap growing in place): a new-range merge of
@@ -71,9 +95,26 @@ pub fn copy_vma(tree: &VmaTree, vma: &Arc<Vma>, addr: u64, len: u64, pgoff: u64)
 /// assert_eq!((grown.end, grown.id()), (0x2000, v.id()));
 /// ```
 pub fn merge_extend(tree: &VmaTree, vma: &Arc<Vma>, delta: u64) -> Option<Arc<Vma>> {
+    let mut txn = tree.transaction();
+    let grown = merge_extend_in(&mut txn, vma, delta)?;
+    txn.commit();
+    Some(grown)
+}
+
+/// [`merge_extend`] inside the caller's transaction; on `None` the transaction is as it
+/// was.
+///
+/// ```
+/// use vma::{merge_extend_in, Vma, VmaTree, VmFlags};
+/// let tree = VmaTree::new();
+/// let v = tree.insert(Vma::new(0, 0x1000, 0, VmFlags::READ)).unwrap();
+/// let mut txn = tree.transaction();
+/// assert_eq!(merge_extend_in(&mut txn, &v, 0x1000).unwrap().end, 0x2000);
+/// ```
+pub fn merge_extend_in(txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, delta: u64) -> Option<Arc<Vma>> {
     let end = vma.end.checked_add(delta)?;
     let mut vmg = VmaMergeRequest::with_attrs_of(vma, vma.end, end, vma.end_pgoff());
     vmg.prev = Some(vma.clone());
-    vmg.next = VmaCursor::new(&tree.snapshot(), vma.end).around(vma.end, end).1.cloned();
-    merge_new_range(tree, &mut vmg)
+    vmg.next = VmaCursor::new(txn, vma.end).around(vma.end, end).1.cloned();
+    merge_new_range_in(txn, &mut vmg)
 }

@@ -12,7 +12,9 @@
 //!
 //! Every operation is one maple transaction: it commits whole or changes nothing, also when
 //! a node allocation fails halfway (the one documented exception is [`vma_modify`], which,
-//! like the kernel, keeps its first split when the second fails).
+//! like the kernel, keeps its first split when the second fails). Each also has an `..._in`
+//! form that works inside a caller's [`VmaTxn`], so that a caller (the `mm` crate: one
+//! system call) can publish many operations as one change.
 //!
 //! ```
 //! use vma::{merge_new_range, MergeState, Vma, VmaMergeRequest, VmaTree, VmFlags};
@@ -46,17 +48,18 @@ mod tree;
 mod vma;
 
 pub use anon::{
-    anon_vma_prepare, can_lend_anon_vma, dup_anon_vma, find_mergeable_anon_vma, same_anon, AnonRef, AnonVma,
+    anon_vma_prepare, anon_vma_prepare_in, can_lend_anon_vma, dup_anon_vma, find_mergeable_anon_vma, same_anon,
+    AnonRef, AnonVma,
 };
 pub use blocker::{merge_blocker, MergeBlocker};
-pub use copy::{copy_vma, merge_extend};
+pub use copy::{copy_vma, copy_vma_in, merge_extend, merge_extend_in};
 pub use error::VmaError;
 pub use flags::VmFlags;
 pub use merge::{
-    commit_merge, merge_existing_range, merge_new_range, merge_new_range_in, vma_expand, vma_shrink, Adjust,
-    MergeState, VmaMergeRequest,
+    commit_merge, merge_existing_range, merge_existing_range_in, merge_new_range, merge_new_range_in, vma_expand,
+    vma_expand_in, vma_shrink, vma_shrink_in, Adjust, MergeState, VmaMergeRequest,
 };
-pub use modify::{vma_modify, VmaChange};
-pub use split::split_vma;
+pub use modify::{vma_modify, vma_modify_in, VmaChange};
+pub use split::{split_vma, split_vma_in};
 pub use tree::{validate_view, VmaCursor, VmaTree, VmaTxn, DEFAULT_MAX_MAP_COUNT};
 pub use vma::{File, MemPolicy, UffdCtx, VmOps, Vma, VmaId, PAGE_SHIFT, PAGE_SIZE};

@@ -2,9 +2,11 @@
 //!
 //! A merge is planned by reading the tree inside a [`VmaTxn`] (so no other writer can change
 //! it meanwhile), then applied by [`commit_merge`]: every store of the merge goes into that
-//! one maple transaction, which is published whole or dropped whole. An allocation failure
-//! at any store drops the transaction, so the tree is exactly as before and the request's
-//! state says `ErrorNoMem` (or `NoMerge` when the caller asked to give up quietly).
+//! transaction as one atomic scope. An allocation failure at any store rolls the scope back,
+//! so the transaction is exactly as before and the request's state says `ErrorNoMem` (or
+//! `NoMerge` when the caller asked to give up quietly). The entry points come in two forms:
+//! on a [`VmaTree`] (one transaction, committed when something changed) and `..._in` a
+//! caller's transaction, which the caller commits with whatever else it changes.
 //!
 //! Names: `prev` is the VMA just below the range, `next` the one just above, `middle` the
 //! VMA whose part `[start, end)` is being changed (existing-range merges only), `target` the
@@ -262,15 +264,15 @@ impl Adjust {
     }
 }
 
-/// Applies a planned merge and publishes it: the one place a merge changes the tree.
+/// Applies a planned merge to the transaction: the one place a merge changes the tree.
 ///
 /// The survivor is a new version of `vmg.target` covering `[vmg.start, vmg.end)` at
 /// `vmg.pgoff`, with the sticky flags of every part, and the anon_vma the target already
 /// has or else `anon_source` (see [`dup_anon_vma`]). It is stored over its range, which
 /// overwrites the VMAs in `remove` (they are not closed); `adjust` is stored with its new
-/// bounds; the map count drops by `remove.len()`. All of it is one transaction, committed
-/// here. On an allocation failure the transaction is dropped, nothing changed, and the
-/// state is `ErrorNoMem` (`NoMerge` with `give_up_on_oom`); otherwise `Success`.
+/// bounds; the map count drops by `remove.len()`. All of it is one atomic scope of the
+/// transaction (the caller commits). On an allocation failure the transaction is as it was,
+/// and the state is `ErrorNoMem` (`NoMerge` with `give_up_on_oom`); otherwise `Success`.
 ///
 /// ```
 /// use vma::{commit_merge, MergeState, Vma, VmaMergeRequest, VmaTree, VmFlags};
@@ -280,13 +282,14 @@ impl Adjust {
 /// // AAAA BBBB  ->  AAAAAAAAA  (b deleted)
 /// let mut vmg = VmaMergeRequest::new_range(0, 0x2000, 0, VmFlags::READ, None);
 /// vmg.target = Some(a.clone());
-/// let txn = tree.transaction();
-/// let merged = commit_merge(txn, &mut vmg, None, None, &[b]).unwrap();
+/// let mut txn = tree.transaction();
+/// let merged = commit_merge(&mut txn, &mut vmg, None, None, &[b]).unwrap();
+/// txn.commit();
 /// assert_eq!((merged.end, merged.id(), vmg.state), (0x2000, a.id(), MergeState::Success));
 /// assert_eq!(tree.map_count(), 1);
 /// ```
 pub fn commit_merge(
-    mut txn: VmaTxn<'_>,
+    txn: &mut VmaTxn<'_>,
     vmg: &mut VmaMergeRequest,
     anon_source: Option<AnonRef>,
     adjust: Option<Adjust>,
@@ -309,23 +312,21 @@ pub fn commit_merge(
         anon: dup_anon_vma(&target, anon_source.as_ref()),
         ..(*target).clone()
     });
-    let applied = (|| {
+    let applied = txn.atomic(|txn| {
         txn.replace(survivor.clone())?;
         if let Some(adjust) = &adjust {
             txn.replace(Arc::new(adjust.version()))?;
         }
+        txn.note_removed(remove.len());
         Ok::<(), VmaError>(())
-    })();
+    });
     match applied {
         Ok(()) => {
-            txn.note_removed(remove.len());
-            txn.commit();
             vmg.state = MergeState::Success;
             vmg.target = Some(survivor.clone());
             Ok(survivor)
         }
         Err(err) => {
-            drop(txn);
             vmg.state = if vmg.give_up_on_oom { MergeState::NoMerge } else { MergeState::ErrorNoMem };
             Err(err)
         }
@@ -387,17 +388,19 @@ fn aligned_range(start: u64, end: u64) -> bool {
 /// assert_eq!((merged.start, merged.pgoff, merged.id()), (0x1000, 1, next.id()));
 /// ```
 pub fn merge_new_range(tree: &VmaTree, vmg: &mut VmaMergeRequest) -> Option<Arc<Vma>> {
-    merge_new_range_in(tree.transaction(), vmg).ok()
+    let mut txn = tree.transaction();
+    let merged = merge_new_range_in(&mut txn, vmg)?;
+    txn.commit();
+    Some(merged)
 }
 
-/// [`merge_new_range`] inside a transaction the caller already changed (mmap clears the
-/// range it maps over in the same transaction, so readers see the old areas or the new
-/// one, never the hole between).
+/// [`merge_new_range`] inside a transaction the caller may already have changed (mmap
+/// clears the range it maps over in the same transaction, so readers see the old areas or
+/// the new one, never the hole between) and commits.
 ///
-/// On a merge the transaction is committed and the merged VMA returned. When nothing
-/// merges (state `NoMerge`), the untouched transaction comes back as `Err(Some(txn))` for
-/// the caller to insert a new VMA into; when the merge failed (state `ErrorNoMem`, or
-/// `NoMerge` with `give_up_on_oom`), the transaction was dropped: `Err(None)`.
+/// On a merge the merged VMA is returned. When nothing merges (state `NoMerge`) or the
+/// merge failed (state `ErrorNoMem`, or `NoMerge` with `give_up_on_oom`), `None`, and the
+/// transaction is as it was.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -411,37 +414,30 @@ pub fn merge_new_range(tree: &VmaTree, vmg: &mut VmaMergeRequest) -> Option<Arc<
 /// txn.clear(0x1000, 0x2000).unwrap();
 /// let mut vmg = VmaMergeRequest::new_range(0x1000, 0x2000, 1, f, None);
 /// vmg.prev = Some(prev);
-/// let merged = merge_new_range_in(txn, &mut vmg).ok().unwrap();
+/// let merged = merge_new_range_in(&mut txn, &mut vmg).unwrap();
+/// txn.commit();
 /// assert_eq!((merged.start, merged.end), (0, 0x2000));
 /// assert_eq!(tree.map_count(), 1);
 /// ```
-pub fn merge_new_range_in<'t>(txn: VmaTxn<'t>, vmg: &mut VmaMergeRequest) -> Result<Arc<Vma>, Option<VmaTxn<'t>>> {
+pub fn merge_new_range_in(txn: &mut VmaTxn<'_>, vmg: &mut VmaMergeRequest) -> Option<Arc<Vma>> {
     vmg.state = MergeState::NoMerge;
     if vmg.flags.is_special() || !aligned_range(vmg.start, vmg.end) {
-        return Err(Some(txn));
+        return None;
     }
     // The neighbours must be current and around an empty range.
     let prev = match &vmg.prev {
-        Some(p) => Some(match txn.current(p) {
-            Ok(p) => p.clone(),
-            Err(_) => return Err(Some(txn)),
-        })
-        .filter(|p| p.end <= vmg.start),
+        Some(p) => Some(txn.current(p).ok()?.clone()).filter(|p| p.end <= vmg.start),
         None => None,
     };
     let next = match &vmg.next {
-        Some(n) => Some(match txn.current(n) {
-            Ok(n) => n.clone(),
-            Err(_) => return Err(Some(txn)),
-        })
-        .filter(|n| n.start >= vmg.end),
+        Some(n) => Some(txn.current(n).ok()?.clone()).filter(|n| n.start >= vmg.end),
         None => None,
     };
     if prev.is_none() && next.is_none() {
-        return Err(Some(txn));
+        return None;
     }
     if txn.find(vmg.start, vmg.end - 1).is_some() {
-        return Err(Some(txn));
+        return None;
     }
     let saved = Saved::of(vmg);
     let left = prev.as_ref().is_some_and(|p| vmg.can_merge_left(p));
@@ -466,13 +462,13 @@ pub fn merge_new_range_in<'t>(txn: VmaTxn<'t>, vmg: &mut VmaMergeRequest) -> Res
         }
     }
     if !left && !right {
-        return Err(Some(txn));
+        return None;
     }
-    match expand_in(txn, vmg) {
-        Ok(vma) => Ok(vma),
+    match vma_expand_in(txn, vmg) {
+        Ok(vma) => Some(vma),
         Err(_) => {
             saved.restore(vmg);
-            Err(None)
+            None
         }
     }
 }
@@ -488,9 +484,9 @@ pub fn merge_new_range_in<'t>(txn: VmaTxn<'t>, vmg: &mut VmaMergeRequest) -> Res
 ///   TTTT          ->           TTTTTTTT         (expanding into empty space)
 /// ```
 ///
-/// One transaction; state `Success`, or `ErrorNoMem` (`NoMerge` with `give_up_on_oom`) on
-/// an allocation failure, `NoMerge` with [`VmaError::InvalidRange`] for a range it cannot
-/// take.
+/// One transaction ([`vma_expand_in`]: inside the caller's); state `Success`, or `ErrorNoMem`
+/// (`NoMerge` with `give_up_on_oom`) on an allocation failure, `NoMerge` with
+/// [`VmaError::InvalidRange`] for a range it cannot take; on an error nothing changed.
 ///
 /// ```
 /// use vma::{vma_expand, Vma, VmaMergeRequest, VmaTree, VmFlags};
@@ -501,12 +497,26 @@ pub fn merge_new_range_in<'t>(txn: VmaTxn<'t>, vmg: &mut VmaMergeRequest) -> Res
 /// assert_eq!(vma_expand(&tree, &mut vmg).unwrap().end, 0x3000);
 /// ```
 pub fn vma_expand(tree: &VmaTree, vmg: &mut VmaMergeRequest) -> Result<Arc<Vma>, VmaError> {
-    vmg.state = MergeState::NoMerge;
-    let txn = tree.transaction();
-    expand_in(txn, vmg)
+    let mut txn = tree.transaction();
+    let grown = vma_expand_in(&mut txn, vmg)?;
+    txn.commit();
+    Ok(grown)
 }
 
-fn expand_in(txn: VmaTxn<'_>, vmg: &mut VmaMergeRequest) -> Result<Arc<Vma>, VmaError> {
+/// [`vma_expand`] inside the caller's transaction.
+///
+/// ```
+/// use vma::{vma_expand_in, Vma, VmaMergeRequest, VmaTree, VmFlags};
+/// let tree = VmaTree::new();
+/// let v = tree.insert(Vma::new(0, 0x1000, 0, VmFlags::READ)).unwrap();
+/// let mut txn = tree.transaction();
+/// let mut vmg = VmaMergeRequest::new_range(0, 0x3000, 0, VmFlags::READ, None);
+/// vmg.target = Some(v);
+/// assert_eq!(vma_expand_in(&mut txn, &mut vmg).unwrap().end, 0x3000);
+/// assert!(tree.find(0x2000).is_none()); // not yet committed
+/// ```
+pub fn vma_expand_in(txn: &mut VmaTxn<'_>, vmg: &mut VmaMergeRequest) -> Result<Arc<Vma>, VmaError> {
+    vmg.state = MergeState::NoMerge;
     let target = match &vmg.target {
         Some(t) => txn.current(t)?.clone(),
         None => return Err(VmaError::InvalidRange),
@@ -535,7 +545,8 @@ fn expand_in(txn: VmaTxn<'_>, vmg: &mut VmaMergeRequest) -> Result<Arc<Vma>, Vma
 }
 
 /// Shrinks `vma` to `[start, end)`, keeping one end fixed, and clears the part removed;
-/// `pgoff` is the new pgoff of `start`. One transaction.
+/// `pgoff` is the new pgoff of `start`. One transaction ([`vma_shrink_in`]: inside the
+/// caller's); on an error nothing changed.
 ///
 /// ```text
 ///   VVVVVVVVVVVV   ->   VVVV........      (or ........VVVV)
@@ -551,6 +562,33 @@ fn expand_in(txn: VmaTxn<'_>, vmg: &mut VmaMergeRequest) -> Result<Arc<Vma>, Vma
 /// ```
 pub fn vma_shrink(tree: &VmaTree, vma: &Arc<Vma>, start: u64, end: u64, pgoff: u64) -> Result<Arc<Vma>, VmaError> {
     let mut txn = tree.transaction();
+    let shrunk = vma_shrink_in(&mut txn, vma, start, end, pgoff)?;
+    txn.commit();
+    Ok(shrunk)
+}
+
+/// [`vma_shrink`] inside the caller's transaction.
+///
+/// ```
+/// use vma::{vma_shrink_in, Vma, VmaTree, VmFlags};
+/// let tree = VmaTree::new();
+/// let v = tree.insert(Vma::new(0, 0x3000, 0, VmFlags::READ)).unwrap();
+/// let mut txn = tree.transaction();
+/// let v = vma_shrink_in(&mut txn, &v, 0x1000, 0x3000, 1).unwrap();
+/// txn.commit();
+/// assert_eq!(tree.find(0).map(|v| v.start), None);
+/// ```
+pub fn vma_shrink_in(
+    txn: &mut VmaTxn<'_>,
+    vma: &Arc<Vma>,
+    start: u64,
+    end: u64,
+    pgoff: u64,
+) -> Result<Arc<Vma>, VmaError> {
+    txn.atomic(|txn| shrink(txn, vma, start, end, pgoff))
+}
+
+fn shrink(txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, start: u64, end: u64, pgoff: u64) -> Result<Arc<Vma>, VmaError> {
     let current = txn.current(vma)?.clone();
     if !aligned_range(start, end)
         || start < current.start
@@ -567,7 +605,6 @@ pub fn vma_shrink(tree: &VmaTree, vma: &Arc<Vma>, start: u64, end: u64, pgoff: u
         txn.clear_raw(end, current.end)?;
     }
     txn.replace(version.clone())?;
-    txn.commit();
     Ok(version)
 }
 
@@ -605,8 +642,29 @@ pub fn vma_shrink(tree: &VmaTree, vma: &Arc<Vma>, start: u64, end: u64, pgoff: u
 /// assert_eq!(tree.find(0x2000).unwrap().pgoff, 2);
 /// ```
 pub fn merge_existing_range(tree: &VmaTree, vmg: &mut VmaMergeRequest) -> Option<Arc<Vma>> {
+    let mut txn = tree.transaction();
+    let merged = merge_existing_range_in(&mut txn, vmg)?;
+    txn.commit();
+    Some(merged)
+}
+
+/// [`merge_existing_range`] inside the caller's transaction; when it returns `None` the
+/// transaction is as it was.
+///
+/// ```
+/// use vma::{merge_existing_range_in, Vma, VmaMergeRequest, VmaTree, VmFlags};
+/// let tree = VmaTree::new();
+/// let prev = tree.insert(Vma::new(0, 0x1000, 0, VmFlags::READ)).unwrap();
+/// let v = tree.insert(Vma::new(0x1000, 0x2000, 1, VmFlags::WRITE)).unwrap();
+/// let mut txn = tree.transaction();
+/// let mut vmg = VmaMergeRequest::existing(&v, 0x1000, 0x2000);
+/// vmg.flags = VmFlags::READ;
+/// assert_eq!(merge_existing_range_in(&mut txn, &mut vmg).unwrap().id(), prev.id());
+/// txn.commit();
+/// assert_eq!(tree.map_count(), 1);
+/// ```
+pub fn merge_existing_range_in(txn: &mut VmaTxn<'_>, vmg: &mut VmaMergeRequest) -> Option<Arc<Vma>> {
     vmg.state = MergeState::NoMerge;
-    let txn = tree.transaction();
     let middle = txn.current(vmg.middle.as_ref()?).ok()?.clone();
     if !aligned_range(vmg.start, vmg.end) || vmg.start < middle.start || vmg.end > middle.end {
         return None;

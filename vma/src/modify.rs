@@ -3,10 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::split::split_in;
 use crate::{
-    merge_existing_range, split_vma, MemPolicy, MergeState, UffdCtx, VmFlags, Vma, VmaError, VmaMergeRequest, VmaTree,
-    PAGE_SIZE,
+    merge_existing_range_in, split_vma_in, MemPolicy, MergeState, UffdCtx, VmFlags, Vma, VmaError, VmaMergeRequest,
+    VmaTree, VmaTxn, PAGE_SIZE,
 };
 
 /// What [`vma_modify`] changes.
@@ -82,9 +81,10 @@ impl VmaChange {
 ///        s   e
 /// ```
 ///
-/// The first split is its own transaction; the second split and the change are one more.
-/// If that second step fails (map count, `may_split`, memory), the first split stays, as
-/// in the kernel.
+/// One transaction ([`vma_modify_in`]: inside the caller's). The second split and the
+/// change are one atomic step after the first split: if that step fails (map count,
+/// `may_split`, memory), the first split stays, as in the kernel, and is committed with the
+/// error.
 ///
 /// ```
 /// use vma::{vma_modify, Vma, VmaChange, VmaTree, VmFlags};
@@ -101,32 +101,61 @@ pub fn vma_modify(
     end: u64,
     change: VmaChange,
 ) -> Result<Arc<Vma>, VmaError> {
+    let mut txn = tree.transaction();
+    let changed = vma_modify_in(&mut txn, vma, start, end, change);
+    // Also on an error: the first split, if any, stays.
+    txn.commit();
+    changed
+}
+
+/// [`vma_modify`] inside the caller's transaction. On an error the transaction may hold
+/// the first split (as the kernel keeps it); nothing else changed.
+///
+/// ```
+/// use vma::{vma_modify_in, Vma, VmaChange, VmaTree, VmFlags};
+/// let tree = VmaTree::new();
+/// let rw = VmFlags::READ | VmFlags::WRITE;
+/// let a = tree.insert(Vma::new(0, 0x3000, 0, rw)).unwrap();
+/// let b = tree.insert(Vma::new(0x4000, 0x7000, 4, rw)).unwrap();
+/// // mprotect of the middle page of both areas, published as one change.
+/// let mut txn = tree.transaction();
+/// vma_modify_in(&mut txn, &a, 0x1000, 0x2000, VmaChange::Flags(VmFlags::READ)).unwrap();
+/// vma_modify_in(&mut txn, &b, 0x5000, 0x6000, VmaChange::Flags(VmFlags::READ)).unwrap();
+/// assert_eq!(tree.map_count(), 2);
+/// txn.commit();
+/// assert_eq!(tree.map_count(), 6);
+/// ```
+pub fn vma_modify_in(
+    txn: &mut VmaTxn<'_>,
+    vma: &Arc<Vma>,
+    start: u64,
+    end: u64,
+    change: VmaChange,
+) -> Result<Arc<Vma>, VmaError> {
     if start >= end || start % PAGE_SIZE != 0 || end % PAGE_SIZE != 0 || start < vma.start || end > vma.end {
         return Err(VmaError::InvalidRange);
     }
     let mut vmg = VmaMergeRequest::existing(vma, start, end);
     change.apply_to_request(&mut vmg);
-    if let Some(merged) = merge_existing_range(tree, &mut vmg) {
+    if let Some(merged) = merge_existing_range_in(txn, &mut vmg) {
         return Ok(merged);
     }
     if vmg.state == MergeState::ErrorNoMem {
         return Err(VmaError::NoMemory);
     }
 
-    let mut current = vma.clone();
+    let mut current = txn.current(vma)?.clone();
     if current.start < start {
-        // aaaa|VVVVVVVV   committed on its own: it stays even if what follows fails.
-        current = split_vma(tree, &current, start, true)?.1;
+        // aaaa|VVVVVVVV   a step of its own: it stays even if what follows fails.
+        current = split_vma_in(txn, &current, start, true)?.1;
     }
-    let mut txn = tree.transaction();
-    if end < current.end {
-        // VVVV|bbbb      in the same transaction as the change.
-        current = split_in(&mut txn, &current, end, false)?.0;
-    } else {
-        current = txn.current(&current)?.clone();
-    }
-    let changed = Arc::new(change.applied_to(&current));
-    txn.replace(changed.clone())?;
-    txn.commit();
-    Ok(changed)
+    txn.atomic(|txn| {
+        if end < current.end {
+            // VVVV|bbbb      in one step with the change.
+            current = split_vma_in(txn, &current, end, false)?.0;
+        }
+        let changed = Arc::new(change.applied_to(&current));
+        txn.replace(changed.clone())?;
+        Ok(changed)
+    })
 }

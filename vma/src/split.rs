@@ -19,7 +19,8 @@ use crate::{Vma, VmaError, VmaTree, VmaTxn, PAGE_SIZE};
 /// Fails, changing nothing, with [`VmaError::MapCount`] when the tree already holds
 /// `max_map_count` VMAs, [`VmaError::SplitRefused`] when the `may_split` hook refuses,
 /// [`VmaError::InvalidRange`] when `addr` is unaligned or not strictly inside, and
-/// [`VmaError::NoMemory`] when an allocation fails. One transaction.
+/// [`VmaError::NoMemory`] when an allocation fails. One transaction; [`split_vma_in`] works
+/// inside the caller's.
 ///
 /// ```
 /// use vma::{split_vma, Vma, VmaTree, VmFlags};
@@ -32,18 +33,33 @@ use crate::{Vma, VmaError, VmaTree, VmaTxn, PAGE_SIZE};
 /// ```
 pub fn split_vma(tree: &VmaTree, vma: &Arc<Vma>, addr: u64, new_below: bool) -> Result<(Arc<Vma>, Arc<Vma>), VmaError> {
     let mut txn = tree.transaction();
-    let pieces = split_in(&mut txn, vma, addr, new_below)?;
+    let pieces = split_vma_in(&mut txn, vma, addr, new_below)?;
     txn.commit();
     Ok(pieces)
 }
 
-/// The split, inside an open transaction (which the caller drops on error).
-pub(crate) fn split_in(
+/// [`split_vma`] inside an open transaction; on an error the transaction is as it was.
+///
+/// ```
+/// use vma::{split_vma_in, Vma, VmaTree, VmFlags};
+/// let tree = VmaTree::new();
+/// let v = tree.insert(Vma::new(0, 0x3000, 0, VmFlags::READ)).unwrap();
+/// let mut txn = tree.transaction();
+/// let (_, upper) = split_vma_in(&mut txn, &v, 0x1000, false).unwrap();
+/// split_vma_in(&mut txn, &upper, 0x2000, false).unwrap();
+/// txn.commit(); // readers see one change: one area became three
+/// assert_eq!(tree.map_count(), 3);
+/// ```
+pub fn split_vma_in(
     txn: &mut VmaTxn<'_>,
     vma: &Arc<Vma>,
     addr: u64,
     new_below: bool,
 ) -> Result<(Arc<Vma>, Arc<Vma>), VmaError> {
+    txn.atomic(|txn| split(txn, vma, addr, new_below))
+}
+
+fn split(txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, addr: u64, new_below: bool) -> Result<(Arc<Vma>, Arc<Vma>), VmaError> {
     let current = txn.current(vma)?.clone();
     if addr % PAGE_SIZE != 0 || addr <= current.start || addr >= current.end {
         return Err(VmaError::InvalidRange);

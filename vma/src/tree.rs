@@ -258,9 +258,11 @@ pub fn validate_view(view: &View<'_, Arc<Vma>>, map_count: usize) -> Result<(), 
 /// map count. Dereferences to the transaction's [`View`]; dropping it uncommitted changes
 /// nothing.
 ///
-/// A method that fails may have done part of its work inside the transaction (one method
-/// can be several maple stores): drop the transaction after an error. The published tree is
-/// never touched before [`commit`](VmaTxn::commit).
+/// Every operation of this crate has a form that works inside a `VmaTxn` (`..._in`), so that
+/// a caller can make many operations one publication; an operation that fails leaves the
+/// transaction as it was before it (except [`vma_modify_in`](crate::vma_modify_in), which
+/// keeps its first split as the kernel does). The published tree is never touched before
+/// [`commit`](VmaTxn::commit).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -436,6 +438,36 @@ impl<'t> VmaTxn<'t> {
         }
         self.delta += added - removed.len() as isize;
         Ok(removed)
+    }
+
+    /// Runs `scope` as one change: when it returns `Err`, the transaction (map count
+    /// included) is back where it was before the scope; when it returns `Ok`, the changes
+    /// stay. Scopes nest.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vma::{Vma, VmaError, VmaTree, VmFlags};
+    /// let tree = VmaTree::new();
+    /// let mut txn = tree.transaction();
+    /// let failed: Result<(), VmaError> = txn.atomic(|txn| {
+    ///     txn.insert(Arc::new(Vma::new(0, 0x2000, 0, VmFlags::READ)))?;
+    ///     txn.insert(Arc::new(Vma::new(0x1000, 0x3000, 1, VmFlags::READ))) // overlaps
+    /// });
+    /// assert_eq!(failed, Err(VmaError::Occupied));
+    /// assert_eq!((txn.map_count(), txn.iter().count()), (0, 0));
+    /// ```
+    pub fn atomic<R, E>(&mut self, scope: impl FnOnce(&mut Self) -> Result<R, E>) -> Result<R, E> {
+        let point = self.txn.savepoint();
+        let delta = self.delta;
+        let result = scope(self);
+        match result {
+            Ok(_) => self.txn.keep(point),
+            Err(_) => {
+                self.txn.roll_back(point);
+                self.delta = delta;
+            }
+        }
+        result
     }
 
     /// Empties `[start, end)` in the maple tree without touching the map count (for a VMA
