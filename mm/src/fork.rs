@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use vma::{AnonRef, VmFlags, VmaTree, PAGE_SIZE};
+use vma::{AnonRef, VmFlags, VmaTree};
 
 use crate::{Errno, Mm};
 
@@ -50,13 +50,15 @@ impl Mm {
             txn.insert(Arc::new(copy))?;
         }
         txn.commit();
+        // The markers go over as ranges, clipped to the copied areas: one store per range,
+        // however many pages it covers.
+        let mut guards = child.guards.transaction();
         for vma in snap.vmas().filter(|v| !v.flags.intersects(VmFlags::DONTCOPY | VmFlags::WIPEONFORK)) {
-            let mut page = vma.start;
-            while let Some(guard) = self.first_guard(page, vma.end) {
-                child.set_guards(guard, guard + PAGE_SIZE, true);
-                page = guard + PAGE_SIZE;
+            for range in self.guard_ranges(vma.start, vma.end) {
+                guards.store(range.first, range.last, ()).expect("guard markers: a valid range");
             }
         }
+        guards.commit();
         Ok(child)
     }
 }

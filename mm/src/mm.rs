@@ -124,6 +124,14 @@ impl Mm {
         self.guards.snapshot().find(start, end - 1).map(|(range, _)| range.first.max(start))
     }
 
+    /// The guard-marker ranges meeting `[start, end)`, clipped to it (lock-free).
+    pub(crate) fn guard_ranges(&self, start: u64, end: u64) -> Vec<Range> {
+        if start >= end {
+            return Vec::new();
+        }
+        self.guards.snapshot().ranges_with_values(start, end)
+    }
+
     /// Sets (`on`) or clears the guard markers of `[start, end)`. Under the writer lock.
     pub(crate) fn set_guards(&self, start: u64, end: u64, on: bool) {
         if start >= end {
