@@ -22,8 +22,8 @@
 # (cargo keeps the plain and canary builds apart there, keyed by their RUSTFLAGS). Under loom
 # maple keeps replaced nodes until the tree drops, so neither `crossbeam_loom` nor an epoch
 # collector is involved. LOOM_MAX_PREEMPTIONS is left unset by default: the models are small
-# enough for loom's exhaustive exploration (1217 interleavings for a one-commit model, 3036
-# for the two-commit vma_modify one; a few seconds in all); set it to bound them.
+# enough for loom's exhaustive exploration (1217 interleavings for each, one commit racing
+# the readers; a few seconds in all); set it to bound them.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."

@@ -36,8 +36,9 @@ use std::sync::Arc;
 
 use loom::thread;
 use vma::{
-    anon_vma_prepare, merge_existing_range, merge_new_range, validate_view, vma_expand, vma_modify, AnonRef, AnonVma,
-    MergeState, VmFlags, VmOps, Vma, VmaChange, VmaCursor, VmaId, VmaMergeRequest, VmaTree, PAGE_SIZE,
+    anon_vma_prepare, merge_existing_range, merge_new_range, validate_view, vma_expand, vma_modify, vma_modify_in,
+    AnonRef, AnonVma, MergeState, VmFlags, VmOps, Vma, VmaChange, VmaCursor, VmaId, VmaMergeRequest, VmaTree,
+    PAGE_SIZE,
 };
 
 /// read | write | mayread | maywrite: the flags of the kernel's userland merge tests.
@@ -511,13 +512,13 @@ fn existing_range_merge_right_partial() {
 
 // ---- Split, unmap, expand, fault -----------------------------------------------------------
 
-/// `vma_modify` of the middle of an area: no merge, so it splits below (its own
-/// transaction, as in the kernel), then splits above and changes the middle (a second
-/// transaction). Readers may see the state between the two; the first reader takes two
-/// snapshots, which must not go back in time.
+/// `vma_modify` of the middle of an area: no merge, so it splits below, splits above and
+/// changes the middle, all in one transaction: readers see the area whole or in three,
+/// never split only once. The first reader takes two snapshots, which must not go back in
+/// time.
 ///
 /// ```text
-///   VVVVVVVVVVVVVVVV   ->   aaaa|VVVVVVVVVVVV   ->   aaaa|vvvvvvvv|bbbb
+///   VVVVVVVVVVVVVVVV   ->   aaaa|vvvvvvvv|bbbb
 /// ```
 #[test]
 fn vma_modify_split_in_three() {
@@ -527,14 +528,43 @@ fn vma_modify_split_in_three() {
             "vma_modify_split_in_three",
             0x6000,
             vec![v("V", 0x1000, 0x5000, 1, F)],
-            vec![
-                vec![v(NEW, 0x1000, 0x2000, 1, F), v("V", 0x2000, 0x5000, 2, F)],
-                vec![v(NEW, 0x1000, 0x2000, 1, F), v("V", 0x2000, 0x4000, 2, R), v(NEW, 0x4000, 0x5000, 4, F)],
-            ],
+            vec![vec![v(NEW, 0x1000, 0x2000, 1, F), v("V", 0x2000, 0x4000, 2, R), v(NEW, 0x4000, 0x5000, 4, F)]],
             |tree, world| {
                 let v = world.area("V");
                 let mid = vma_modify(tree, v, 0x2000, 0x4000, VmaChange::Flags(R)).expect("the modify succeeds");
                 assert_eq!((mid.id(), mid.start, mid.end, mid.flags), (v.id(), 0x2000, 0x4000, R));
+            },
+        )
+    }
+    .check();
+}
+
+/// Two areas changed in one transaction (`vma_modify_in` twice, the way mm publishes an
+/// mprotect over several areas): readers see both unchanged or both changed.
+///
+/// ```text
+///   AAAAAAAA BBBBBBBB   ->   aaaa|AAAA BBBB|bbbb    (A's upper and B's lower half read-only;
+///                                                   the changed parts keep the ids)
+/// ```
+#[test]
+fn two_areas_changed_in_one_transaction() {
+    Model {
+        snapshots: 2,
+        ..model(
+            "two_areas_changed_in_one_transaction",
+            0x6000,
+            vec![v("A", 0, 0x2000, 0, F), v("B", 0x3000, 0x5000, 3, F)],
+            vec![vec![
+                v(NEW, 0, 0x1000, 0, F),
+                v("A", 0x1000, 0x2000, 1, R),
+                v("B", 0x3000, 0x4000, 3, R),
+                v(NEW, 0x4000, 0x5000, 4, F),
+            ]],
+            |tree, world| {
+                let mut txn = tree.transaction();
+                vma_modify_in(&mut txn, world.area("A"), 0x1000, 0x2000, VmaChange::Flags(R)).expect("A changes");
+                vma_modify_in(&mut txn, world.area("B"), 0x3000, 0x4000, VmaChange::Flags(R)).expect("B changes");
+                txn.commit();
             },
         )
     }
