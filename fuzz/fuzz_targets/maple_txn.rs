@@ -44,6 +44,16 @@ enum Step {
         size: Idx,
         lowest: bool,
     },
+    /// `count` stores (or clears, when `clear`) of `len + 1` indexes every `stride + 1`
+    /// from `start`: enough ranges for trees several levels deep.
+    Bulk {
+        start: Idx,
+        count: u8,
+        stride: u8,
+        len: u8,
+        clear: bool,
+        value: u8,
+    },
     Commit,
     Drop,
     /// Make the n-th node allocation of the next transaction fail.
@@ -297,6 +307,27 @@ fuzz_target!(|steps: Vec<Step>| {
                     let was = pending.clone();
                     let expected = apply_model(&mut pending, &step, first, last);
                     check_write(&txn, result, expected, &mut pending, was, &step);
+                }
+                Step::Bulk { start, count, stride, len, clear, value } => {
+                    let first = pending.index(start);
+                    let (stride, len) = (u64::from(stride) + 1, u64::from(len));
+                    for k in 0..u64::from(count) {
+                        let Some(a) = first.checked_add(k * stride) else { break };
+                        let b = a.saturating_add(len);
+                        let result = if clear { txn.clear(a, b) } else { txn.store(a, b, value) };
+                        let was = pending.clone();
+                        let step = if clear {
+                            Step::Clear(Idx::Raw(a), Idx::Raw(b))
+                        } else {
+                            Step::Store(Idx::Raw(a), Idx::Raw(b), value)
+                        };
+                        let expected = apply_model(&mut pending, &step, a, b);
+                        match result {
+                            Err(Error::AllocFailed) => pending = was,
+                            _ => assert_eq!(result.map(|()| None), expected, "{step:?}"),
+                        }
+                    }
+                    same_contents(&txn, &pending, "inside the transaction, after a bulk write");
                 }
                 Step::Erase(i) => {
                     let index = pending.index(i);
