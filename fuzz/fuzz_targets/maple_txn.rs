@@ -117,8 +117,15 @@ impl Model {
         (first, last, None)
     }
 
+    /// The value ranges meeting `[first, last]`, in order.
+    fn overlapping(&self, first: u64, last: u64) -> impl Iterator<Item = (u64, u64, u8)> + '_ {
+        let holding = self.map.range(..first).next_back().filter(|(_, &(l, _))| l >= first);
+        let rest = self.map.range(first..=last.max(first)).filter(move |_| first <= last);
+        holding.into_iter().chain(rest).map(|(&f, &(l, v))| (f, l, v))
+    }
+
     fn first_occupied(&self, first: u64, last: u64) -> Option<(u64, u64, u8)> {
-        self.values().find(|&(f, l, _)| f <= last && l >= first)
+        self.overlapping(first, last).next()
     }
 
     fn values(&self) -> impl DoubleEndedIterator<Item = (u64, u64, u8)> + '_ {
@@ -204,7 +211,7 @@ fn probe(view: &View<'_, u8>, model: &Model, index: u64, limit: u64) {
     assert_eq!(prev_range, first.checked_sub(1).map(|before| model.at(before)), "prev_range({index:#x})");
     if let Some(window) = Range::new(index, limit) {
         let got: Vec<_> = view.range(window).map(|(r, v)| (r.first, r.last, *v)).collect();
-        let want: Vec<_> = model.values().filter(|&(f, l, _)| f <= window.last && l >= window.first).collect();
+        let want: Vec<_> = model.overlapping(window.first, window.last).collect();
         assert_eq!(got, want, "range({window})");
         let mut back: Vec<_> = view.range(window).rev().map(|(r, v)| (r.first, r.last, *v)).collect();
         back.reverse();
@@ -222,7 +229,7 @@ fn full_check(view: &View<'_, u8>, model: &Model, what: &str) {
     points.sort_unstable();
     points.dedup();
     for &p in points.iter().take(64) {
-        probe(view, model, p, p.saturating_add(0x1000));
+        probe(view, model, p, p.saturating_add(0x40));
     }
     for (within, size) in
         [(Range::ALL, 1), (Range::ALL, 0x100), (Range::ALL, u64::MAX), (Range { first: 0, last: 0xffff }, 7)]
@@ -273,6 +280,7 @@ fuzz_target!(|steps: Vec<Step>| {
     let mut fail_next: Option<u8> = None;
     while steps.peek().is_some() {
         // One transaction: the steps up to a commit or a drop (or the end of the input).
+        let fail_armed = fail_next.is_some();
         if let Some(n) = fail_next.take() {
             tree.set_alloc_hook(Some(AllocHook::fail_at(n as usize)));
         }
@@ -281,6 +289,9 @@ fuzz_target!(|steps: Vec<Step>| {
         let mut pending = committed.clone();
         let mut txn = tree.transaction();
         let mut commit = false;
+        // The state before each write, kept only when allocations may fail (an allocation
+        // failure must leave the transaction as it was).
+        let may_fail = fail_armed;
         for step in steps.by_ref() {
             match step {
                 Step::Commit => {
@@ -304,7 +315,7 @@ fuzz_target!(|steps: Vec<Step>| {
                         Step::Insert(_, _, v) => txn.insert(first, last, v).map(|()| None),
                         _ => txn.clear(first, last).map(|()| None),
                     };
-                    let was = pending.clone();
+                    let was = may_fail.then(|| pending.clone());
                     let expected = apply_model(&mut pending, &step, first, last);
                     check_write(&txn, result, expected, &mut pending, was, &step);
                 }
@@ -315,7 +326,7 @@ fuzz_target!(|steps: Vec<Step>| {
                         let Some(a) = first.checked_add(k * stride) else { break };
                         let b = a.saturating_add(len);
                         let result = if clear { txn.clear(a, b) } else { txn.store(a, b, value) };
-                        let was = pending.clone();
+                        let was = may_fail.then(|| pending.clone());
                         let step = if clear {
                             Step::Clear(Idx::Raw(a), Idx::Raw(b))
                         } else {
@@ -323,7 +334,9 @@ fuzz_target!(|steps: Vec<Step>| {
                         };
                         let expected = apply_model(&mut pending, &step, a, b);
                         match result {
-                            Err(Error::AllocFailed) => pending = was,
+                            Err(Error::AllocFailed) => {
+                                pending = was.expect("an allocation failed with no failure armed")
+                            }
                             _ => assert_eq!(result.map(|()| None), expected, "{step:?}"),
                         }
                     }
@@ -332,7 +345,7 @@ fuzz_target!(|steps: Vec<Step>| {
                 Step::Erase(i) => {
                     let index = pending.index(i);
                     let result = txn.erase(index);
-                    let was = pending.clone();
+                    let was = may_fail.then(|| pending.clone());
                     let expected = apply_model(&mut pending, &step, index, index);
                     check_write(&txn, result, expected, &mut pending, was, &step);
                 }
@@ -360,11 +373,11 @@ fn check_write(
     result: Result<Option<Range>, Error>,
     expected: Result<Option<Range>, Error>,
     pending: &mut Model,
-    was: Model,
+    was: Option<Model>,
     step: &Step,
 ) {
     match result {
-        Err(Error::AllocFailed) => *pending = was,
+        Err(Error::AllocFailed) => *pending = was.expect("an allocation failed with no failure armed"),
         _ => assert_eq!(result, expected, "{step:?}"),
     }
     same_contents(txn, pending, "inside the transaction");
