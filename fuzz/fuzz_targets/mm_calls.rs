@@ -522,11 +522,18 @@ fn within(inner: &[(u64, u64)], outer: &[(u64, u64)]) -> bool {
     inner.iter().all(|&(s, e)| outer.iter().any(|&(os, oe)| os <= s && e <= oe))
 }
 
-/// The weaker check for a documented partial effect: the pages mapped before stay mapped
-/// (except in `may_vanish`, where the call unmaps before it can fail), nothing new is
-/// mapped, and each page keeps what backs it (its file, or none, and its file offset).
-fn same_pages_and_backing(before: &State, after: &State, may_vanish: &[(u64, u64)]) -> Result<(), String> {
-    let (was, now) = (coverage(&before.areas), coverage(&after.areas));
+/// The weaker check for a documented partial effect: outside `free` (where anything may
+/// happen), the pages mapped before stay mapped (except in `may_vanish`, where the call
+/// unmaps before it can fail), nothing new is mapped, and each page keeps what backs it (its
+/// file, or none, and its file offset); flags, anon_vmas and boundaries may change.
+fn same_pages_and_backing(
+    before: &State,
+    after: &State,
+    may_vanish: &[(u64, u64)],
+    free: &[(u64, u64)],
+) -> Result<(), String> {
+    let was = subtract(&coverage(&before.areas), free);
+    let now = subtract(&coverage(&after.areas), free);
     if !within(&now, &was) {
         return Err("pages were mapped".into());
     }
@@ -535,7 +542,9 @@ fn same_pages_and_backing(before: &State, after: &State, may_vanish: &[(u64, u64
     }
     for a in &after.areas {
         for b in before.areas.iter().filter(|b| b.start < a.end && a.start < b.end) {
-            let at = a.start.max(b.start);
+            let (from, to) = (a.start.max(b.start), a.end.min(b.end));
+            // The first page of the overlap outside `free`, if any.
+            let Some(&(at, _)) = subtract(&[(from, to)], free).first() else { continue };
             let pgoff = |s: &AreaState| s.pgoff.wrapping_add((at - s.start) / P);
             if a.file != b.file || (a.file.is_some() && pgoff(a) != pgoff(b)) {
                 return Err(format!("the backing of page {at:#x} changed"));
@@ -545,13 +554,26 @@ fn same_pages_and_backing(before: &State, after: &State, may_vanish: &[(u64, u64
     Ok(())
 }
 
+/// What a documented partial effect may have done.
+enum Partial {
+    /// Flags, anon_vmas and boundaries changed area by area; the pages mapped and what
+    /// backs them stay.
+    AreaByArea,
+    /// Only the area holding `addr` split at `addr`.
+    SplitAt(u64),
+    /// A fixed mremap: anything inside `target` (unmapped first; pieces already moved
+    /// there), pages of `source` unmapped (moved, or a shrink's tail); elsewhere as
+    /// `AreaByArea`.
+    FixedMove { target: (u64, u64), source: (u64, u64) },
+}
+
 /// The calls and errnos after which the address space may have changed, as Linux's may:
 /// docs/mm.md's table ("Operations and their errors") names the holes and population
 /// failures; its "Concurrency" section says mprotect, mlock and madvise work area by area
 /// (Linux is not atomic either), and the calls' own docs name the per-area errors after
 /// which "the areas before keep their change" (`Mm::mprotect`: EPERM, EACCES;
 /// `Mm::madvise`: "an area's error ends the walk with the areas before changed").
-fn partial_effect_allowed(call: &Call, args: &Resolved, errno: Errno) -> Option<Vec<(u64, u64)>> {
+fn partial_effect_allowed(call: &Call, args: &Resolved, errno: Errno) -> Option<Partial> {
     let area_by_area = match call {
         // Table: "ENOMEM: a hole (areas before it already changed)"; `Mm::mprotect`: "a
         // sealed area (EPERM) or access the area may not have (EACCES)".
@@ -580,21 +602,22 @@ fn partial_effect_allowed(call: &Call, args: &Resolved, errno: Errno) -> Option<
         // Not in docs/mm.md (reported): a move to a fixed address unmaps the target first,
         // and a move that shrinks unmaps the tail it gives up, before the checks that can
         // still fail (the target below mmap_min_addr: EPERM; limits, the map count: ENOMEM;
-        // ...), as Linux's mremap_to does. Those unmaps stay; nothing else may change.
+        // ...), as Linux's mremap_to does; a same-size move of several areas moves them one
+        // by one (remap_move), and a failure keeps the moves before it. All that stays.
         Call::Mremap { flags, .. } if remap_flags(*flags).contains(MremapFlags::FIXED) => {
             let target = (args.other_addr, args.other_addr.saturating_add(page_up(args.len).unwrap_or(u64::MAX)));
             let old_len = args.other_len.wrapping_add(P - 1) & !(P - 1);
-            let tail = (args.addr.saturating_add(args.len), args.addr.saturating_add(old_len));
-            return Some(vec![target, tail]);
+            let source = (args.addr, args.addr.saturating_add(old_len));
+            return Some(Partial::FixedMove { target, source });
         }
         // docs/mm.md, "Concurrency": "a split that the kernel commits before a later failure
         // stays, as there": munmap (and a fixed mmap, which unmaps first) splits the area
         // at `addr` before it finds a sealed area further on (EPERM). Checked exactly in
         // `only_split_at`.
-        Call::Munmap { .. } | Call::Mmap { .. } if errno == Errno::EPERM => return Some(Vec::new()),
+        Call::Munmap { .. } | Call::Mmap { .. } if errno == Errno::EPERM => return Some(Partial::SplitAt(args.addr)),
         _ => false,
     };
-    area_by_area.then(Vec::new)
+    area_by_area.then_some(Partial::AreaByArea)
 }
 
 /// For a munmap or fixed mmap refused with EPERM: the one change allowed is the split of the
@@ -881,17 +904,18 @@ fuzz_target!(|input: Input| {
             Done::Result(Ok(result)) => check_success(&world.mm, call, &args, &before, result),
             Done::Result(Err(errno)) => {
                 if after != before {
-                    let Some(may_vanish) = partial_effect_allowed(call, &args, errno) else {
+                    let Some(partial) = partial_effect_allowed(call, &args, errno) else {
                         panic!(
                             "{what}: failed with {errno:?} and changed the address space\nbefore:\n{}after:\n{}",
                             before.maps, after.maps
                         );
                     };
-                    let refused_unmap = matches!(call, Call::Munmap { .. } | Call::Mmap { .. });
-                    let checked = if refused_unmap {
-                        only_split_at(&before, &after, args.addr)
-                    } else {
-                        same_pages_and_backing(&before, &after, &may_vanish)
+                    let checked = match partial {
+                        Partial::AreaByArea => same_pages_and_backing(&before, &after, &[], &[]),
+                        Partial::SplitAt(addr) => only_split_at(&before, &after, addr),
+                        Partial::FixedMove { target, source } => {
+                            same_pages_and_backing(&before, &after, &[source], &[target])
+                        }
                     };
                     if let Err(why) = checked {
                         panic!(
