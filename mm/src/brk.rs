@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use vma::{merge_new_range, VmFlags, Vma, VmaMergeRequest, PAGE_SIZE};
 
-use crate::mm::page_align;
+use crate::mm::{page_align, Areas};
 use crate::mmap::start_gap;
 use crate::{Errno, Mm};
 
@@ -71,11 +71,11 @@ impl Mm {
     fn do_brk_flags(&self, heap_vma: Option<Arc<Vma>>, addr: u64, len: u64) -> Result<(), Errno> {
         let flags =
             VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC | VmFlags::ACCOUNT;
-        self.check_address_space(len / PAGE_SIZE)?;
+        self.check_address_space(&Areas(&self.vmas.snapshot()), len / PAGE_SIZE)?;
         if self.vmas.map_count() > self.limits.max_map_count {
             return Err(Errno::ENOMEM);
         }
-        self.charge(len / PAGE_SIZE)?;
+        self.charge(&Areas(&self.vmas.snapshot()), len / PAGE_SIZE)?;
         if let Some(prev) = heap_vma.filter(|v| v.end == addr) {
             let mut vmg = VmaMergeRequest::new_range(addr, addr + len, addr / PAGE_SIZE, flags, None);
             vmg.prev = Some(prev);

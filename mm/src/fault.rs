@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use vma::{anon_vma_prepare, VmFlags, Vma, PAGE_SIZE};
+use vma::{anon_vma_prepare_in, VmFlags, Vma, VmaTxn, PAGE_SIZE};
 
-use crate::mm::{accessible, beyond_eof, is_cow};
+use crate::mm::{accessible, beyond_eof, is_cow, Areas};
 use crate::{Access, Errno, Mm, Signal};
 
 /// Whether `access` is allowed on `vma` (x86: a read needs any access bit, a write needs
@@ -40,13 +40,22 @@ impl Mm {
             return done;
         }
         let _lock = self.write_lock();
-        let found = self.snapshot().find_vma(addr).cloned();
+        let mut txn = self.vmas.transaction();
+        let done = self.fault_locked(&mut txn, addr, access);
+        // The stack growth and the anon_vma publish together (also before a SIGBUS).
+        txn.commit();
+        done
+    }
+
+    /// The fault under the writer lock, inside the call's transaction.
+    fn fault_locked(&self, txn: &mut VmaTxn<'_>, addr: u64, access: Access) -> Result<(), Signal> {
+        let found = Areas(txn).find_vma(addr).cloned();
         let vma = match found {
             Some(vma) if vma.start <= addr => vma,
-            Some(vma) if vma.flags.contains(VmFlags::GROWSDOWN) => self.expand_stack(&vma, addr)?,
+            Some(vma) if vma.flags.contains(VmFlags::GROWSDOWN) => self.expand_stack(txn, &vma, addr)?,
             _ => return Err(Signal::Segv),
         };
-        self.fault_in(&vma, addr, access)
+        self.fault_in(txn, &vma, addr, access)
     }
 
     /// The fault when it changes nothing: `None` when it needs the writer lock.
@@ -63,14 +72,14 @@ impl Mm {
     }
 
     /// The fault on `vma`, which contains `addr`, under the writer lock.
-    fn fault_in(&self, vma: &Arc<Vma>, addr: u64, access: Access) -> Result<(), Signal> {
+    fn fault_in(&self, txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, addr: u64, access: Access) -> Result<(), Signal> {
         if !permitted(vma, access) || self.is_guard(addr) {
             return Err(Signal::Segv);
         }
         let vma = match access == Access::Write && is_cow(vma) {
             // do_anonymous_page / do_cow_fault prepare the anon_vma before they look at
             // the file, so a write past the end still allocates one.
-            true => anon_vma_prepare(&self.vmas, vma).map_err(|_| Signal::Segv)?,
+            true => anon_vma_prepare_in(txn, vma).map_err(|_| Signal::Segv)?,
             false => vma.clone(),
         };
         if beyond_eof(&vma, addr) {
@@ -80,32 +89,29 @@ impl Mm {
     }
 
     /// expand_downwards: grows the growsdown `vma` down to the page of `addr`.
-    fn expand_stack(&self, vma: &Arc<Vma>, addr: u64) -> Result<Arc<Vma>, Signal> {
+    fn expand_stack(&self, txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, addr: u64) -> Result<Arc<Vma>, Signal> {
         let address = addr & !(PAGE_SIZE - 1);
         if address < self.layout.mmap_min_addr {
             return Err(Signal::Segv);
         }
-        let snap = self.snapshot();
-        if let Some((_, prev)) = snap.view().prev(vma.start) {
+        if let Some((_, prev)) = txn.prev(vma.start) {
             let too_close = address - prev.end < self.layout.stack_guard_gap;
             if !prev.flags.contains(VmFlags::GROWSDOWN) && accessible(prev) && too_close {
                 return Err(Signal::Segv);
             }
         }
-        drop(snap);
-        let vma = anon_vma_prepare(&self.vmas, vma).map_err(|_| Signal::Segv)?;
+        // As the kernel: the anon_vma comes first and stays even when the growth is refused.
+        let vma = anon_vma_prepare_in(txn, vma).map_err(|_| Signal::Segv)?;
         let grow = (vma.start - address) / PAGE_SIZE;
         let size = vma.end - address;
-        if grow > vma.pgoff || size > self.limits.stack || self.check_address_space(grow).is_err() {
+        if grow > vma.pgoff || size > self.limits.stack || self.check_address_space(&Areas(txn), grow).is_err() {
             return Err(Signal::Segv);
         }
         let mut grown = (*vma).clone();
         grown.start = address;
         grown.pgoff -= grow;
         let grown = Arc::new(grown);
-        let mut txn = self.vmas.transaction();
         txn.replace(grown.clone()).map_err(|_| Signal::Segv)?;
-        txn.commit();
         Ok(grown)
     }
 
@@ -113,14 +119,20 @@ impl Mm {
     /// every page of the areas in the range (write faults on private writable areas),
     /// skipping lock-on-fault and I/O areas. The first error ends it (EFAULT for a fault
     /// that would signal), unless errors are ignored, which moves on to the next area.
-    pub(crate) fn populate(&self, start: u64, end: u64, ignore_errors: bool) -> Result<(), Errno> {
+    pub(crate) fn populate(
+        &self,
+        txn: &mut VmaTxn<'_>,
+        start: u64,
+        end: u64,
+        ignore_errors: bool,
+    ) -> Result<(), Errno> {
         let mut next = start;
         while next < end {
-            let Some(vma) = self.snapshot().vmas_in(next, end).next().cloned() else { break };
+            let Some(vma) = Areas(txn).within(next, end).next().cloned() else { break };
             let from = next.max(vma.start);
             let to = end.min(vma.end);
             if !vma.flags.intersects(VmFlags::IO | VmFlags::PFNMAP) {
-                if let Err(errno) = self.populate_vma(&vma, from, to) {
+                if let Err(errno) = self.populate_vma(txn, &vma, from, to) {
                     if !ignore_errors {
                         return Err(errno);
                     }
@@ -132,7 +144,7 @@ impl Mm {
     }
 
     /// populate_vma_page_range: faults `[start, end)` of `vma` in, as get_user_pages would.
-    fn populate_vma(&self, vma: &Arc<Vma>, start: u64, end: u64) -> Result<(), Errno> {
+    fn populate_vma(&self, txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, start: u64, end: u64) -> Result<(), Errno> {
         if vma.flags.contains(VmFlags::LOCKONFAULT) {
             return Ok(());
         }
@@ -141,17 +153,24 @@ impl Mm {
         if !write && !vma.flags.contains(VmFlags::READ) && !accessible(vma) {
             return Err(Errno::EFAULT);
         }
-        self.fault_pages(vma, start, end, write)
+        self.fault_pages(txn, vma, start, end, write)
     }
 
     /// Faults in `[start, end)` of `vma` page by page, stopping at the first page that
     /// would signal (EFAULT); a write fault gives the area its anon_vma first.
-    pub(crate) fn fault_pages(&self, vma: &Arc<Vma>, start: u64, end: u64, write: bool) -> Result<(), Errno> {
+    pub(crate) fn fault_pages(
+        &self,
+        txn: &mut VmaTxn<'_>,
+        vma: &Arc<Vma>,
+        start: u64,
+        end: u64,
+        write: bool,
+    ) -> Result<(), Errno> {
         if self.is_guard(start) {
             return Err(Errno::EFAULT);
         }
         let vma = match write && is_cow(vma) {
-            true => anon_vma_prepare(&self.vmas, vma).map_err(|_| Errno::ENOMEM)?,
+            true => anon_vma_prepare_in(txn, vma).map_err(|_| Errno::ENOMEM)?,
             false => vma.clone(),
         };
         let guard = self.first_guard(start, end).is_some();

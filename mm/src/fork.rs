@@ -5,6 +5,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use vma::{AnonRef, VmFlags, VmaTree};
 
+use crate::mm::Areas;
 use crate::{Errno, Mm};
 
 impl Mm {
@@ -38,7 +39,7 @@ impl Mm {
         };
         let snap = self.snapshot();
         let charged: u64 = snap.vmas().filter(|v| v.flags.contains(VmFlags::ACCOUNT)).map(|v| v.pages()).sum();
-        child.charge(charged)?;
+        child.charge(&Areas(&child.vmas.snapshot()), charged)?;
         let mut txn = child.vmas.transaction();
         for vma in snap.vmas().filter(|v| !v.flags.contains(VmFlags::DONTCOPY)) {
             let mut copy = vma.duplicate();

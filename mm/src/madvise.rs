@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use vma::{anon_vma_prepare, vma_modify, VmFlags, Vma, VmaChange, PAGE_SIZE};
+use vma::{anon_vma_prepare_in, vma_modify_in, VmFlags, Vma, VmaChange, VmaTxn, PAGE_SIZE};
 
-use crate::mm::{aligned, ensure, page_align};
+use crate::mm::{aligned, ensure, page_align, Areas};
 use crate::{Advice, Errno, Mm};
 
 /// madvise reports a lack of kernel resources (a split past the map-count limit) as EAGAIN.
@@ -106,10 +106,16 @@ impl Mm {
             return Ok(());
         }
         let _lock = self.write_lock();
-        match advice {
-            Advice::PopulateRead | Advice::PopulateWrite => self.madvise_populate(addr, end, advice),
-            _ => self.madvise_walk(addr, end, |vma, from, to| self.advise_one(vma, from, to, advice)),
-        }
+        let mut txn = self.vmas.transaction();
+        let done = match advice {
+            Advice::PopulateRead | Advice::PopulateWrite => self.madvise_populate(&mut txn, addr, end, advice),
+            _ => {
+                self.madvise_walk(&mut txn, addr, end, |txn, vma, from, to| self.advise_one(txn, vma, from, to, advice))
+            }
+        };
+        // Also after an error: every part advised before it stays advised, as in Linux.
+        txn.commit();
+        done
     }
 
     /// `prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name)`: names the anonymous areas
@@ -144,27 +150,31 @@ impl Mm {
         }
         let name: Option<Arc<str>> = name.map(Arc::from);
         let _lock = self.write_lock();
-        self.madvise_walk(addr, end, |vma, from, to| {
+        let mut txn = self.vmas.transaction();
+        let done = self.madvise_walk(&mut txn, addr, end, |txn, vma, from, to| {
             let shared_anon = vma.file.as_ref().is_some_and(|f| f.name() == crate::mmap::SHARED_ANON_NAME);
             ensure(vma.file.is_none() || shared_anon, Errno::EBADF)?;
             if vma.anon_name == name {
                 return Ok(());
             }
-            vma_modify(&self.vmas, vma, from, to, VmaChange::Name(name.clone())).map(drop).map_err(resources_as_eagain)
-        })
+            vma_modify_in(txn, vma, from, to, VmaChange::Name(name.clone())).map(drop).map_err(resources_as_eagain)
+        });
+        txn.commit();
+        done
     }
 
     /// madvise_walk_vmas: visits each mapped part; a hole makes the result ENOMEM.
-    fn madvise_walk(
+    fn madvise_walk<'t>(
         &self,
+        txn: &mut VmaTxn<'t>,
         start: u64,
         end: u64,
-        mut visit: impl FnMut(&Arc<Vma>, u64, u64) -> Result<(), Errno>,
+        mut visit: impl FnMut(&mut VmaTxn<'t>, &Arc<Vma>, u64, u64) -> Result<(), Errno>,
     ) -> Result<(), Errno> {
         let mut unmapped = false;
         let mut next = start;
         loop {
-            let Some(vma) = self.snapshot().find_vma(next).cloned() else { return Err(Errno::ENOMEM) };
+            let Some(vma) = Areas(txn).find_vma(next).cloned() else { return Err(Errno::ENOMEM) };
             if next < vma.start {
                 unmapped = true;
                 next = vma.start;
@@ -173,7 +183,7 @@ impl Mm {
                 }
             }
             let to = end.min(vma.end);
-            visit(&vma, next, to)?;
+            visit(txn, &vma, next, to)?;
             next = to;
             if next >= end {
                 break;
@@ -187,7 +197,14 @@ impl Mm {
     }
 
     /// madvise_vma_behavior for `[start, end)` of `vma`.
-    fn advise_one(&self, vma: &Arc<Vma>, start: u64, end: u64, advice: Advice) -> Result<(), Errno> {
+    fn advise_one(
+        &self,
+        txn: &mut VmaTxn<'_>,
+        vma: &Arc<Vma>,
+        start: u64,
+        end: u64,
+        advice: Advice,
+    ) -> Result<(), Errno> {
         let flags = vma.flags;
         let sealed_read_only_anon = flags.contains(VmFlags::SEALED)
             && vma.file.is_none()
@@ -215,7 +232,7 @@ impl Mm {
             Advice::Collapse => self.madvise_collapse(vma),
             Advice::GuardInstall => {
                 ensure(!flags.intersects(VmFlags::SPECIAL | VmFlags::HUGETLB | VmFlags::LOCKED), Errno::EINVAL)?;
-                self.mark_maybe_guard(vma)?;
+                mark_maybe_guard(txn, vma)?;
                 self.set_guards(start, end, true);
                 Ok(())
             }
@@ -224,38 +241,8 @@ impl Mm {
                 self.set_guards(start, end, false);
                 Ok(())
             }
-            _ => self.advise_flags(vma, start, end, advice),
+            _ => advise_flags(txn, vma, start, end, advice),
         }
-    }
-
-    /// The flag-changing advice: a new version of the part, split or merged.
-    fn advise_flags(&self, vma: &Arc<Vma>, start: u64, end: u64, advice: Advice) -> Result<(), Errno> {
-        let Some(new) = advised_flags(vma, advice)? else { return Ok(()) };
-        if new == vma.flags {
-            return Ok(());
-        }
-        vma_modify(&self.vmas, vma, start, end, VmaChange::Flags(new)).map(drop).map_err(resources_as_eagain)
-    }
-
-    /// MADV_GUARD_INSTALL's effect on the area: the sticky `VM_MAYBE_GUARD` flag on the
-    /// whole area (no split, no merge) and, for anonymous memory, an anon_vma (file areas
-    /// get none).
-    fn mark_maybe_guard(&self, vma: &Arc<Vma>) -> Result<(), Errno> {
-        let vma = if vma.flags.contains(VmFlags::MAYBE_GUARD) {
-            vma.clone()
-        } else {
-            let mut marked = (**vma).clone();
-            marked.flags |= VmFlags::MAYBE_GUARD;
-            let marked = Arc::new(marked);
-            let mut txn = self.vmas.transaction();
-            txn.replace(marked.clone())?;
-            txn.commit();
-            marked
-        };
-        if vma.is_anonymous() {
-            anon_vma_prepare(&self.vmas, &vma)?;
-        }
-        Ok(())
     }
 
     /// MADV_COLLAPSE: only an area holding a whole, suitably aligned 2 MiB page can be
@@ -271,11 +258,11 @@ impl Mm {
 
     /// MADV_POPULATE_READ / _WRITE: faults the range in; ENOMEM at a hole, EINVAL for an
     /// area that cannot be faulted that way, EFAULT for a fault that would signal.
-    fn madvise_populate(&self, start: u64, end: u64, advice: Advice) -> Result<(), Errno> {
+    fn madvise_populate(&self, txn: &mut VmaTxn<'_>, start: u64, end: u64, advice: Advice) -> Result<(), Errno> {
         let write = advice == Advice::PopulateWrite;
         let mut next = start;
         while next < end {
-            let vma = match self.snapshot().find(next).cloned() {
+            let vma = match Areas(txn).find(next).cloned() {
                 Some(vma) => vma,
                 None => return Err(Errno::ENOMEM),
             };
@@ -283,9 +270,36 @@ impl Mm {
             let allowed = if write { vma.flags.contains(VmFlags::WRITE) } else { vma.flags.contains(VmFlags::READ) };
             ensure(!refused && allowed, Errno::EINVAL)?;
             let to = end.min(vma.end);
-            self.fault_pages(&vma, next, to, write)?;
+            self.fault_pages(txn, &vma, next, to, write)?;
             next = to;
         }
         Ok(())
     }
+}
+
+/// The flag-changing advice: a new version of the part, split or merged.
+fn advise_flags(txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, start: u64, end: u64, advice: Advice) -> Result<(), Errno> {
+    let Some(new) = advised_flags(vma, advice)? else { return Ok(()) };
+    if new == vma.flags {
+        return Ok(());
+    }
+    vma_modify_in(txn, vma, start, end, VmaChange::Flags(new)).map(drop).map_err(resources_as_eagain)
+}
+
+/// MADV_GUARD_INSTALL's effect on the area: the sticky `VM_MAYBE_GUARD` flag on the whole
+/// area (no split, no merge) and, for anonymous memory, an anon_vma (file areas get none).
+fn mark_maybe_guard(txn: &mut VmaTxn<'_>, vma: &Arc<Vma>) -> Result<(), Errno> {
+    let vma = if vma.flags.contains(VmFlags::MAYBE_GUARD) {
+        vma.clone()
+    } else {
+        let mut marked = (**vma).clone();
+        marked.flags |= VmFlags::MAYBE_GUARD;
+        let marked = Arc::new(marked);
+        txn.replace(marked.clone())?;
+        marked
+    };
+    if vma.is_anonymous() {
+        anon_vma_prepare_in(txn, &vma)?;
+    }
+    Ok(())
 }

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use vma::{vma_modify, VmFlags, Vma, VmaChange, PAGE_SIZE};
+use vma::{vma_modify_in, VmFlags, Vma, VmaChange, VmaTxn, PAGE_SIZE};
 
-use crate::mm::{aligned, ensure, page_align};
+use crate::mm::{aligned, ensure, page_align, Areas};
 use crate::{Errno, MlockFlags, Mm};
 
 /// The lock bits (`VM_LOCKED_MASK`).
@@ -59,7 +59,11 @@ impl Mm {
     pub fn munlock(&self, addr: u64, len: u64) -> Result<(), Errno> {
         let (start, len) = lock_range(addr, len);
         let _lock = self.write_lock();
-        self.apply_lock_bits(start, len, VmFlags::EMPTY)
+        let mut txn = self.vmas.transaction();
+        let done = self.apply_lock_bits(&mut txn, start, len, VmFlags::EMPTY);
+        // Also after an error: the areas before a hole keep their change, as in Linux.
+        txn.commit();
+        done
     }
 
     fn do_mlock(&self, addr: u64, len: u64, bits: VmFlags) -> Result<(), Errno> {
@@ -67,19 +71,26 @@ impl Mm {
         let (start, len) = lock_range(addr, len);
         let _lock = self.write_lock();
         if !self.limits.ipc_lock {
-            let already = self.locked_pages_in(start, start.saturating_add(len));
+            let snap = self.vmas.snapshot();
+            let areas = Areas(&snap);
+            let already = locked_pages_in(&areas, start, start.saturating_add(len));
             // In pages, as the kernel counts: `len` may be close to 2^64 bytes.
-            let locked = len / PAGE_SIZE + self.pages_with(VmFlags::LOCKED) - already;
+            let locked = len / PAGE_SIZE + areas.pages_with(VmFlags::LOCKED) - already;
             ensure(locked <= self.limits.memlock / PAGE_SIZE, Errno::ENOMEM)?;
         }
-        self.apply_lock_bits(start, len, bits)?;
-        // Errors of the population map as mlock's POSIX errors: EFAULT is ENOMEM, ENOMEM
-        // is EAGAIN.
-        self.populate(start, start + len, false).map_err(|errno| match errno {
-            Errno::EFAULT => Errno::ENOMEM,
-            Errno::ENOMEM => Errno::EAGAIN,
-            other => other,
-        })
+        let mut txn = self.vmas.transaction();
+        let done = self.apply_lock_bits(&mut txn, start, len, bits).and_then(|()| {
+            // Errors of the population map as mlock's POSIX errors: EFAULT is ENOMEM,
+            // ENOMEM is EAGAIN.
+            self.populate(&mut txn, start, start + len, false).map_err(|errno| match errno {
+                Errno::EFAULT => Errno::ENOMEM,
+                Errno::ENOMEM => Errno::EAGAIN,
+                other => other,
+            })
+        });
+        // Also after an error: the lock bits set before it stay, as in Linux.
+        txn.commit();
+        done
     }
 
     /// `can_do_mlock`: EPERM without a memlock allowance or `CAP_IPC_LOCK`.
@@ -88,33 +99,19 @@ impl Mm {
     }
 
     /// `mlock_future_ok`: whether locking `len` more bytes stays within the limit.
-    pub(crate) fn mlock_future_ok(&self, len: u64) -> bool {
-        self.limits.ipc_lock || self.pages_with(VmFlags::LOCKED) * PAGE_SIZE + len <= self.limits.memlock
-    }
-
-    fn locked_pages_in(&self, start: u64, end: u64) -> u64 {
-        let snap = self.snapshot();
-        let locked = snap.vmas_in(start, end).filter(|v| v.flags.contains(VmFlags::LOCKED));
-        locked.map(|v| (v.end.min(end) - v.start.max(start)) / PAGE_SIZE).sum()
+    pub(crate) fn mlock_future_ok(&self, areas: &Areas<'_, '_>, len: u64) -> bool {
+        self.limits.ipc_lock || areas.pages_with(VmFlags::LOCKED) * PAGE_SIZE + len <= self.limits.memlock
     }
 
     /// apply_vma_lock_flags: sets the lock bits of every area part in the range to `bits`.
-    fn apply_lock_bits(&self, start: u64, len: u64, bits: VmFlags) -> Result<(), Errno> {
+    fn apply_lock_bits(&self, txn: &mut VmaTxn<'_>, start: u64, len: u64, bits: VmFlags) -> Result<(), Errno> {
         let end = start.checked_add(len).ok_or(Errno::EINVAL)?;
         if end == start {
             return Ok(());
         }
-        self.walk_mapped(start, end, |vma, from, to| self.lock_one(vma, from, to, (vma.flags - LOCK_BITS) | bits))
-    }
-
-    /// mlock_fixup: special, hugetlb and droppable areas are never locked.
-    fn lock_one(&self, vma: &Arc<Vma>, start: u64, end: u64, new: VmFlags) -> Result<(), Errno> {
-        let skipped = vma.flags.is_special() || vma.flags.intersects(VmFlags::HUGETLB | VmFlags::DROPPABLE);
-        if new == vma.flags || skipped {
-            return Ok(());
-        }
-        vma_modify(&self.vmas, vma, start, end, VmaChange::Flags(new))?;
-        Ok(())
+        self.walk_mapped(txn, start, end, |txn, vma, from, to| {
+            lock_one(txn, vma, from, to, (vma.flags - LOCK_BITS) | bits)
+        })
     }
 
     /// `mseal(addr, len, 0)`: seals the range, which then refuses munmap, mprotect,
@@ -138,31 +135,34 @@ impl Mm {
             return Ok(());
         }
         let _lock = self.write_lock();
-        ensure(self.fully_mapped(addr, end), Errno::ENOMEM)?;
-        let mut next = addr;
-        while next < end {
-            let vma = self.snapshot().find(next).cloned().ok_or(Errno::ENOMEM)?;
-            let to = end.min(vma.end);
+        let mut txn = self.vmas.transaction();
+        ensure(Areas(&txn).cover(addr, end), Errno::ENOMEM)?;
+        let sealed = self.walk_mapped(&mut txn, addr, end, |txn, vma, from, to| {
             if !vma.flags.contains(VmFlags::SEALED) {
-                vma_modify(&self.vmas, &vma, next, to, VmaChange::Flags(vma.flags | VmFlags::SEALED))?;
+                vma_modify_in(txn, vma, from, to, VmaChange::Flags(vma.flags | VmFlags::SEALED))?;
             }
-            next = to;
-        }
-        Ok(())
+            Ok(())
+        });
+        // Also after an error (a split past the map-count limit): what was sealed stays.
+        txn.commit();
+        sealed
     }
+}
 
-    /// Whether every page of `[start, end)` is mapped.
-    pub(crate) fn fully_mapped(&self, start: u64, end: u64) -> bool {
-        let snap = self.snapshot();
-        let mut covered = start;
-        for vma in snap.vmas_in(start, end) {
-            if vma.start > covered {
-                return false;
-            }
-            covered = vma.end;
-        }
-        covered >= end
+/// mlock_fixup: special, hugetlb and droppable areas are never locked.
+fn lock_one(txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, start: u64, end: u64, new: VmFlags) -> Result<(), Errno> {
+    let skipped = vma.flags.is_special() || vma.flags.intersects(VmFlags::HUGETLB | VmFlags::DROPPABLE);
+    if new == vma.flags || skipped {
+        return Ok(());
     }
+    vma_modify_in(txn, vma, start, end, VmaChange::Flags(new))?;
+    Ok(())
+}
+
+/// The locked pages of `[start, end)`.
+fn locked_pages_in(areas: &Areas<'_, '_>, start: u64, end: u64) -> u64 {
+    let locked = areas.within(start, end).filter(|v| v.flags.contains(VmFlags::LOCKED));
+    locked.map(|v| (v.end.min(end) - v.start.max(start)) / PAGE_SIZE).sum()
 }
 
 /// mlock's range: the start rounded down to its page, the length widened to whole pages

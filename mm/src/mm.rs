@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use maple::{Range, Snapshot, View};
 use parking_lot::{Mutex, MutexGuard};
-use vma::{File, VmFlags, Vma, VmaTree, PAGE_SIZE};
+use vma::{File, VmFlags, Vma, VmaTree, VmaTxn, PAGE_SIZE};
 
 use crate::{Errno, Layout, Limits};
 
@@ -165,28 +165,69 @@ impl Mm {
     /// Calls `visit(area, from, to)` for each part of `[start, end)`, area by area, under the
     /// writer lock; ENOMEM at the first hole, with the parts before it already visited (the
     /// walk of mprotect and mlock, which Linux does not undo).
-    pub(crate) fn walk_mapped(
+    pub(crate) fn walk_mapped<'t>(
         &self,
+        txn: &mut VmaTxn<'t>,
         start: u64,
         end: u64,
-        mut visit: impl FnMut(&Arc<Vma>, u64, u64) -> Result<(), Errno>,
+        mut visit: impl FnMut(&mut VmaTxn<'t>, &Arc<Vma>, u64, u64) -> Result<(), Errno>,
     ) -> Result<(), Errno> {
         let mut next = start;
         while next < end {
-            let vma = match self.snapshot().vmas_in(next, end).next().cloned() {
+            let vma = match Areas(txn).within(next, end).next().cloned() {
                 Some(vma) if vma.start <= next => vma,
                 _ => return Err(Errno::ENOMEM),
             };
             let to = end.min(vma.end);
-            visit(&vma, next, to)?;
+            visit(txn, &vma, next, to)?;
             next = to;
         }
         Ok(())
     }
+}
+
+/// The areas of one state of the tree, as the writer reads them inside its transaction (or a
+/// reader through a snapshot).
+pub(crate) struct Areas<'v, 't>(pub(crate) &'v View<'t, Arc<Vma>>);
+
+impl<'v> Areas<'v, '_> {
+    /// The area containing `addr`.
+    pub(crate) fn find(&self, addr: u64) -> Option<&'v Arc<Vma>> {
+        self.0.get(addr)
+    }
+
+    /// The first area ending above `addr` (the kernel's `find_vma`).
+    pub(crate) fn find_vma(&self, addr: u64) -> Option<&'v Arc<Vma>> {
+        self.0.find(addr, u64::MAX).map(|(_, v)| v)
+    }
+
+    /// Every area, in address order.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &'v Arc<Vma>> + 'v {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// The areas intersecting `[start, end)`, in address order.
+    pub(crate) fn within(&self, start: u64, end: u64) -> impl Iterator<Item = &'v Arc<Vma>> + 'v {
+        let view = self.0;
+        let window = (start < end).then(|| Range { first: start, last: end - 1 });
+        window.into_iter().flat_map(move |window| view.range(window).map(|(_, v)| v))
+    }
 
     /// Sum of the pages of the areas whose flags contain `flags`.
     pub(crate) fn pages_with(&self, flags: VmFlags) -> u64 {
-        self.snapshot().vmas().filter(|v| v.flags.contains(flags)).map(|v| v.pages()).sum()
+        self.all().filter(|v| v.flags.contains(flags)).map(|v| v.pages()).sum()
+    }
+
+    /// Whether every page of `[start, end)` is mapped.
+    pub(crate) fn cover(&self, start: u64, end: u64) -> bool {
+        let mut covered = start;
+        for vma in self.within(start, end) {
+            if vma.start > covered {
+                return false;
+            }
+            covered = vma.end;
+        }
+        covered >= end
     }
 }
 
@@ -225,7 +266,7 @@ impl<'a> MmSnapshot<'a> {
     /// assert!(mm::Mm::new().snapshot().find(0x1000).is_none());
     /// ```
     pub fn find(&self, addr: u64) -> Option<&Arc<Vma>> {
-        self.view.get(addr)
+        Areas(&self.view).find(addr)
     }
 
     /// The first area ending above `addr` (the kernel's `find_vma`).
@@ -234,7 +275,7 @@ impl<'a> MmSnapshot<'a> {
     /// assert!(mm::Mm::new().snapshot().find_vma(0).is_none());
     /// ```
     pub fn find_vma(&self, addr: u64) -> Option<&Arc<Vma>> {
-        self.view.find(addr, u64::MAX).map(|(_, v)| v)
+        Areas(&self.view).find_vma(addr)
     }
 
     /// The areas in address order.
@@ -243,7 +284,7 @@ impl<'a> MmSnapshot<'a> {
     /// assert_eq!(mm::Mm::new().snapshot().vmas().count(), 0);
     /// ```
     pub fn vmas(&self) -> impl Iterator<Item = &Arc<Vma>> + '_ {
-        self.view.iter().map(|(_, v)| v)
+        Areas(&self.view).all()
     }
 
     /// The areas intersecting `[start, end)`, in address order.
@@ -252,8 +293,7 @@ impl<'a> MmSnapshot<'a> {
     /// assert_eq!(mm::Mm::new().snapshot().vmas_in(0, 0x1000).count(), 0);
     /// ```
     pub fn vmas_in(&self, start: u64, end: u64) -> impl Iterator<Item = &Arc<Vma>> + '_ {
-        let window = (start < end).then(|| Range { first: start, last: end - 1 });
-        window.into_iter().flat_map(move |window| self.view.range(window).map(|(_, v)| v))
+        Areas(&self.view).within(start, end)
     }
 
     /// The number of areas.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use maple::Range;
 use vma::{merge_new_range_in, split_vma, File, MergeState, VmFlags, Vma, VmaMergeRequest, PAGE_SIZE};
 
-use crate::mm::{aligned, ensure, page_align};
+use crate::mm::{aligned, ensure, page_align, Areas};
 use crate::{Errno, MapFlags, Mm, OpenFile, Prot};
 
 /// The name of the shmem object behind a shared anonymous mapping, as maps shows it before
@@ -110,7 +110,9 @@ impl Mm {
         let (addr, populate) = self.do_mmap(addr, len, prot, flags, file, offset / PAGE_SIZE)?;
         if let Some(len) = populate {
             // mm_populate: errors are ignored, the mapping stays.
-            let _ = self.populate(addr, addr + len, true);
+            let mut txn = self.vmas.transaction();
+            let _ = self.populate(&mut txn, addr, addr + len, true);
+            txn.commit();
         }
         Ok(addr)
     }
@@ -150,7 +152,7 @@ impl Mm {
         }
         if flags.contains(MapFlags::LOCKED) {
             self.check_can_mlock()?;
-            ensure(self.mlock_future_ok(len), Errno::EAGAIN)?;
+            ensure(self.mlock_future_ok(&Areas(&self.vmas.snapshot()), len), Errno::EAGAIN)?;
         }
         let (file, pgoff, try_merge) = match file {
             Some(open) => {
@@ -310,10 +312,13 @@ impl Mm {
         let end = addr + len;
         self.gather_unmap(addr, end)?;
         let (overlap, overlap_accounted) = self.overlap_pages(addr, end);
-        self.check_address_space(len / PAGE_SIZE - overlap)?;
-        if accountable(vm_flags) {
-            self.charge((len / PAGE_SIZE).saturating_sub(overlap_accounted))?;
-            vm_flags |= VmFlags::ACCOUNT;
+        {
+            let snap = self.vmas.snapshot();
+            self.check_address_space(&Areas(&snap), len / PAGE_SIZE - overlap)?;
+            if accountable(vm_flags) {
+                self.charge(&Areas(&snap), (len / PAGE_SIZE).saturating_sub(overlap_accounted))?;
+                vm_flags |= VmFlags::ACCOUNT;
+            }
         }
         let mut txn = self.vmas.transaction();
         let removed = if overlap > 0 { txn.clear(addr, end)? } else { Vec::new() };
@@ -359,19 +364,19 @@ impl Mm {
     }
 
     /// `may_expand_vm`: `RLIMIT_AS` against the mapped total plus `pages`.
-    pub(crate) fn check_address_space(&self, pages: u64) -> Result<(), Errno> {
+    pub(crate) fn check_address_space(&self, areas: &Areas<'_, '_>, pages: u64) -> Result<(), Errno> {
         if self.limits.address_space == u64::MAX {
             return Ok(());
         }
-        let total: u64 = self.snapshot().vmas().map(|v| v.pages()).sum();
+        let total: u64 = areas.all().map(|v| v.pages()).sum();
         ensure((total + pages) * PAGE_SIZE <= self.limits.address_space, Errno::ENOMEM)
     }
 
-    /// `security_vm_enough_memory`: the commit limit against the charged total plus
-    /// `pages`.
-    pub(crate) fn charge(&self, pages: u64) -> Result<(), Errno> {
+    /// `security_vm_enough_memory`: the commit limit against the charged total of `areas`
+    /// (the writer's current state) plus `pages`.
+    pub(crate) fn charge(&self, areas: &Areas<'_, '_>, pages: u64) -> Result<(), Errno> {
         let Some(limit) = self.limits.commit_pages else { return Ok(()) };
-        ensure(self.pages_with(VmFlags::ACCOUNT) + pages <= limit, Errno::ENOMEM)
+        ensure(areas.pages_with(VmFlags::ACCOUNT) + pages <= limit, Errno::ENOMEM)
     }
 
     /// `munmap(addr, len)`: unmaps every area part in the range; a range with nothing

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use vma::{vma_modify, VmFlags, Vma, VmaChange};
+use vma::{vma_modify_in, VmFlags, Vma, VmaChange, VmaTxn};
 
-use crate::mm::{aligned, ensure, page_align};
+use crate::mm::{aligned, ensure, page_align, Areas};
 use crate::mmap::prot_flags;
 use crate::{Errno, Mm, Prot};
 
@@ -12,8 +12,9 @@ impl Mm {
     /// `mprotect(addr, len, prot)`.
     ///
     /// Area by area from `addr`: each part gets the new access bits (splitting or merging
-    /// as needed). Like Linux it is not atomic: on a hole (ENOMEM), a sealed area (EPERM)
-    /// or access the area may not have (EACCES), the areas before keep their change.
+    /// as needed), and readers see the whole call at one instant. Like Linux it is not
+    /// atomic: on a hole (ENOMEM), a sealed area (EPERM) or access the area may not have
+    /// (EACCES), the areas before keep their change (published with the error).
     /// Making private memory writable charges it (`VM_ACCOUNT`); making it read-only
     /// uncharges it only while it has no anon_vma. EINVAL for an unaligned address or
     /// unknown bits; a zero length does nothing.
@@ -48,11 +49,23 @@ impl Mm {
             addr
         };
         let access = prot_flags(prot);
-        self.walk_mapped(start, end, |vma, from, to| self.protect_one(vma, from, to, access))
+        let mut txn = self.vmas.transaction();
+        let done =
+            self.walk_mapped(&mut txn, start, end, |txn, vma, from, to| self.protect_one(txn, vma, from, to, access));
+        // Also after an error: what Linux changed before it stays.
+        txn.commit();
+        done
     }
 
     /// mprotect_fixup for `[start, end)` of `vma`.
-    fn protect_one(&self, vma: &Arc<Vma>, start: u64, end: u64, access: VmFlags) -> Result<(), Errno> {
+    fn protect_one(
+        &self,
+        txn: &mut VmaTxn<'_>,
+        vma: &Arc<Vma>,
+        start: u64,
+        end: u64,
+        access: VmFlags,
+    ) -> Result<(), Errno> {
         let old = vma.flags;
         let mut new = access | (old - VmFlags::ACCESS);
         // VM_MAY* sit four bits above the access bits they allow.
@@ -66,19 +79,18 @@ impl Mm {
         if new.contains(VmFlags::WRITE) {
             let uncharged = VmFlags::ACCOUNT | VmFlags::WRITE | VmFlags::HUGETLB | VmFlags::SHARED | VmFlags::NORESERVE;
             if !old.intersects(uncharged) {
-                self.charge(pages)?;
+                self.charge(&Areas(txn), pages)?;
                 new |= VmFlags::ACCOUNT;
             }
         } else if old.contains(VmFlags::ACCOUNT) && vma.is_anonymous() && vma.anon.is_none() {
             new = new - VmFlags::ACCOUNT;
         }
-        let changed = vma_modify(&self.vmas, vma, start, end, VmaChange::Flags(new))?;
+        vma_modify_in(txn, vma, start, end, VmaChange::Flags(new))?;
         // A locked private area turning writable is populated (COW broken) at once.
         let locked_private = old & (VmFlags::WRITE | VmFlags::SHARED | VmFlags::LOCKED) == VmFlags::LOCKED;
         if locked_private && new.contains(VmFlags::WRITE) {
-            let _ = self.populate(start, end, true);
+            let _ = self.populate(txn, start, end, true);
         }
-        let _ = changed;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use vma::{copy_vma, merge_extend, VmFlags, Vma, PAGE_SIZE};
 
-use crate::mm::{aligned, ensure};
+use crate::mm::{aligned, ensure, Areas};
 use crate::mmap::errno_of;
 use crate::{Errno, Mm, MremapFlags};
 
@@ -94,7 +94,9 @@ impl Mm {
         }?;
         if remap.populate_expand {
             let from = remap.new_addr + remap.old_len;
-            let _ = self.populate(from, from.saturating_add(remap.delta()), true);
+            let mut txn = self.vmas.transaction();
+            let _ = self.populate(&mut txn, from, from.saturating_add(remap.delta()), true);
+            txn.commit();
         }
         Ok(result)
     }
@@ -141,8 +143,11 @@ impl Mm {
         r.populate_expand = vma.flags.contains(VmFlags::LOCKED);
         ensure(vma.pgoff_at(r.addr).checked_add(r.new_len / PAGE_SIZE).is_some(), Errno::EINVAL)?;
         ensure(!unmovable, Errno::EFAULT)?;
-        ensure(!vma.flags.contains(VmFlags::LOCKED) || self.mlock_future_ok(r.delta()), Errno::EAGAIN)?;
-        self.check_address_space(r.delta() / PAGE_SIZE)
+        ensure(
+            !vma.flags.contains(VmFlags::LOCKED) || self.mlock_future_ok(&Areas(&self.vmas.snapshot()), r.delta()),
+            Errno::EAGAIN,
+        )?;
+        self.check_address_space(&Areas(&self.vmas.snapshot()), r.delta() / PAGE_SIZE)
     }
 
     /// mremap_at: resize where the area is.
@@ -156,7 +161,7 @@ impl Mm {
         }
         if vma.end - r.addr == r.old_len && self.expandable(&vma, r.delta()) {
             if vma.flags.contains(VmFlags::ACCOUNT) {
-                self.charge(r.delta() / PAGE_SIZE)?;
+                self.charge(&Areas(&self.vmas.snapshot()), r.delta() / PAGE_SIZE)?;
             }
             merge_extend(&self.vmas, &vma, r.delta()).ok_or(Errno::ENOMEM)?;
             return Ok(r.addr);
@@ -196,7 +201,7 @@ impl Mm {
             r.old_len = r.new_len;
         }
         if r.flags.contains(MremapFlags::DONTUNMAP) {
-            self.check_address_space(r.old_len / PAGE_SIZE)?;
+            self.check_address_space(&Areas(&self.vmas.snapshot()), r.old_len / PAGE_SIZE)?;
         }
         r.new_addr = if r.flags.contains(MremapFlags::FIXED) {
             ensure(r.new_addr >= self.layout.mmap_min_addr, Errno::EPERM)?;
@@ -226,7 +231,7 @@ impl Mm {
             vma.may_split(old_end).map_err(errno_of)?;
         }
         if vma.flags.contains(VmFlags::ACCOUNT) {
-            self.charge(r.new_len / PAGE_SIZE)?;
+            self.charge(&Areas(&self.vmas.snapshot()), r.new_len / PAGE_SIZE)?;
         }
         let (new_vma, _) = copy_vma(&self.vmas, &vma, r.new_addr, r.new_len, vma.pgoff_at(r.addr))?;
         self.move_guards(r.addr, r.old_len.min(r.new_len), r.new_addr);
