@@ -445,7 +445,7 @@ fn state(mm: &Mm) -> State {
 
 /// The tree's invariants and the area invariants every state must keep.
 fn check_invariants(mm: &Mm, what: &str) {
-    if let Err(e) = mm.vma_tree().validate() {
+    if let Err(e) = mm.validate() {
         panic!("{what}: the VMA tree does not validate: {e}");
     }
     let layout = mm.layout();
@@ -481,7 +481,7 @@ fn check_invariants(mm: &Mm, what: &str) {
         );
         last_end = v.end;
     }
-    assert_eq!(count, mm.vma_tree().map_count(), "{what}: map count");
+    assert_eq!(count, mm.snapshot().map_count(), "{what}: map count");
     assert!(count <= mm.limits().max_map_count + 1, "{what}: {count} areas, limit {}", mm.limits().max_map_count);
     // The maps text renders (and the snapshot's own view of it agrees with the count).
     assert_eq!(mm.maps().lines().count(), count, "{what}: maps lines");

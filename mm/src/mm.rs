@@ -89,13 +89,25 @@ impl Mm {
         &self.limits
     }
 
-    /// The VMA tree (read it through snapshots; change it only through `Mm`'s calls).
+    /// Checks the area tree: maple's structure and gaps, areas in order without overlaps,
+    /// each stored at its own range, and the map count. Nothing outside `Mm`'s calls can
+    /// change the tree (readers get snapshots), so a failure is a bug of this crate.
     ///
     /// ```
-    /// assert_eq!(mm::Mm::new().vma_tree().map_count(), 0);
+    /// let mm = mm::Mm::new();
+    /// mm.mmap(0, 4096, mm::Prot::READ, mm::MapFlags::PRIVATE | mm::MapFlags::ANONYMOUS, None, 0).unwrap();
+    /// assert_eq!(mm.validate(), Ok(()));
     /// ```
-    pub fn vma_tree(&self) -> &VmaTree {
-        &self.vmas
+    ///
+    /// There is no public way to the tree itself, so no area can be added past `Mm`'s checks:
+    ///
+    /// ```compile_fail
+    /// let mm = mm::Mm::new();
+    /// mm.vma_tree().insert(vma::Vma::new(0x1000, 0x2000, 1, vma::VmFlags::READ));
+    /// ```
+    pub fn validate(&self) -> Result<(), String> {
+        let _lock = self.write_lock();
+        self.vmas.validate()
     }
 
     /// A consistent, lock-free view of the areas: the state after some set of complete

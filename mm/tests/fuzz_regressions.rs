@@ -22,7 +22,7 @@ fn brk_past_the_task_size_is_refused() {
     assert_eq!(mm.brk(task_size), task_size);
     let heap = mm.snapshot().find(start).cloned().unwrap();
     assert_eq!((heap.start, heap.end), (start, task_size));
-    assert_eq!(mm.vma_tree().validate(), Ok(()));
+    assert_eq!(mm.validate(), Ok(()));
 }
 
 fn anon_fixed() -> MapFlags {
@@ -46,7 +46,7 @@ fn mremap_shrink_with_a_huge_old_length_is_einval() {
     }
     let fixed = MremapFlags::MAYMOVE | MremapFlags::FIXED;
     assert_eq!(mm.mremap(base, u64::MAX - 15774, 2 * P, fixed, base - 0x100_0000), Err(Errno::EINVAL));
-    assert_eq!(mm.vma_tree().validate(), Ok(()));
+    assert_eq!(mm.validate(), Ok(()));
     // A tail that stays below the task size is still unmapped, even past the area.
     assert_eq!(mm.mremap(base, 16 * P, 2 * P, MremapFlags::NONE, 0), Ok(base));
     let area = mm.snapshot().find(base).cloned().unwrap();
