@@ -228,10 +228,7 @@ pub fn find_mergeable_anon_vma(view: &View<'_, Arc<Vma>>, vma: &Vma) -> Option<A
 /// assert!(a.anon.as_ref().unwrap().same(b.anon.as_ref().unwrap()));
 /// ```
 pub fn anon_vma_prepare(tree: &VmaTree, vma: &Arc<Vma>) -> Result<Arc<Vma>, VmaError> {
-    let mut txn = tree.transaction();
-    let version = anon_vma_prepare_in(&mut txn, vma)?;
-    txn.commit();
-    Ok(version)
+    tree.write(|txn| anon_vma_prepare_in(txn, vma))
 }
 
 /// [`anon_vma_prepare`] inside the caller's transaction; on an error the transaction is as

@@ -30,10 +30,7 @@ use crate::{
 /// assert_ne!(copy.id(), v.id());
 /// ```
 pub fn copy_vma(tree: &VmaTree, vma: &Arc<Vma>, addr: u64, len: u64, pgoff: u64) -> Result<(Arc<Vma>, bool), VmaError> {
-    let mut txn = tree.transaction();
-    let copied = copy_vma_in(&mut txn, vma, addr, len, pgoff)?;
-    txn.commit();
-    Ok(copied)
+    tree.write(|txn| copy_vma_in(txn, vma, addr, len, pgoff))
 }
 
 /// [`copy_vma`] inside the caller's transaction; on an error the transaction is as it was.
@@ -95,10 +92,7 @@ pub fn copy_vma_in(
 /// assert_eq!((grown.end, grown.id()), (0x2000, v.id()));
 /// ```
 pub fn merge_extend(tree: &VmaTree, vma: &Arc<Vma>, delta: u64) -> Option<Arc<Vma>> {
-    let mut txn = tree.transaction();
-    let grown = merge_extend_in(&mut txn, vma, delta)?;
-    txn.commit();
-    Some(grown)
+    tree.write(|txn| merge_extend_in(txn, vma, delta))
 }
 
 /// [`merge_extend`] inside the caller's transaction; on `None` the transaction is as it

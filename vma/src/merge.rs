@@ -388,10 +388,7 @@ fn aligned_range(start: u64, end: u64) -> bool {
 /// assert_eq!((merged.start, merged.pgoff, merged.id()), (0x1000, 1, next.id()));
 /// ```
 pub fn merge_new_range(tree: &VmaTree, vmg: &mut VmaMergeRequest) -> Option<Arc<Vma>> {
-    let mut txn = tree.transaction();
-    let merged = merge_new_range_in(&mut txn, vmg)?;
-    txn.commit();
-    Some(merged)
+    tree.write(|txn| merge_new_range_in(txn, vmg))
 }
 
 /// [`merge_new_range`] inside a transaction the caller may already have changed (mmap
@@ -497,10 +494,7 @@ pub fn merge_new_range_in(txn: &mut VmaTxn<'_>, vmg: &mut VmaMergeRequest) -> Op
 /// assert_eq!(vma_expand(&tree, &mut vmg).unwrap().end, 0x3000);
 /// ```
 pub fn vma_expand(tree: &VmaTree, vmg: &mut VmaMergeRequest) -> Result<Arc<Vma>, VmaError> {
-    let mut txn = tree.transaction();
-    let grown = vma_expand_in(&mut txn, vmg)?;
-    txn.commit();
-    Ok(grown)
+    tree.write(|txn| vma_expand_in(txn, vmg))
 }
 
 /// [`vma_expand`] inside the caller's transaction.
@@ -561,10 +555,7 @@ pub fn vma_expand_in(txn: &mut VmaTxn<'_>, vmg: &mut VmaMergeRequest) -> Result<
 /// assert!(tree.find(0x1000).is_none());
 /// ```
 pub fn vma_shrink(tree: &VmaTree, vma: &Arc<Vma>, start: u64, end: u64, pgoff: u64) -> Result<Arc<Vma>, VmaError> {
-    let mut txn = tree.transaction();
-    let shrunk = vma_shrink_in(&mut txn, vma, start, end, pgoff)?;
-    txn.commit();
-    Ok(shrunk)
+    tree.write(|txn| vma_shrink_in(txn, vma, start, end, pgoff))
 }
 
 /// [`vma_shrink`] inside the caller's transaction.
@@ -642,10 +633,7 @@ fn shrink(txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, start: u64, end: u64, pgoff: u64
 /// assert_eq!(tree.find(0x2000).unwrap().pgoff, 2);
 /// ```
 pub fn merge_existing_range(tree: &VmaTree, vmg: &mut VmaMergeRequest) -> Option<Arc<Vma>> {
-    let mut txn = tree.transaction();
-    let merged = merge_existing_range_in(&mut txn, vmg)?;
-    txn.commit();
-    Some(merged)
+    tree.write(|txn| merge_existing_range_in(txn, vmg))
 }
 
 /// [`merge_existing_range`] inside the caller's transaction; when it returns `None` the

@@ -32,10 +32,7 @@ use crate::{Vma, VmaError, VmaTree, VmaTxn, PAGE_SIZE};
 /// assert_eq!(tree.map_count(), 2);
 /// ```
 pub fn split_vma(tree: &VmaTree, vma: &Arc<Vma>, addr: u64, new_below: bool) -> Result<(Arc<Vma>, Arc<Vma>), VmaError> {
-    let mut txn = tree.transaction();
-    let pieces = split_vma_in(&mut txn, vma, addr, new_below)?;
-    txn.commit();
-    Ok(pieces)
+    tree.write(|txn| split_vma_in(txn, vma, addr, new_below))
 }
 
 /// [`split_vma`] inside an open transaction; on an error the transaction is as it was.

@@ -115,6 +115,17 @@ impl VmaTree {
         self.map_count.load(Ordering::Acquire)
     }
 
+    /// Runs `op` in a new transaction, committed when `op` succeeds (`Ok` or `Some`): the
+    /// one-transaction form of each `..._in` operation.
+    pub(crate) fn write<'t, R: Succeeded>(&'t self, op: impl FnOnce(&mut VmaTxn<'t>) -> R) -> R {
+        let mut txn = self.transaction();
+        let result = op(&mut txn);
+        if result.succeeded() {
+            txn.commit();
+        }
+        result
+    }
+
     /// Pins the current state for reading.
     ///
     /// ```
@@ -685,5 +696,22 @@ impl<'v, 't> VmaCursor<'v, 't> {
         };
         let next = self.view.find(end, u64::MAX).map(|(_, v)| v).filter(|v| v.start >= end);
         (prev, next)
+    }
+}
+
+/// Whether an operation's result is a success, for [`VmaTree::write`].
+pub(crate) trait Succeeded {
+    fn succeeded(&self) -> bool;
+}
+
+impl<T, E> Succeeded for Result<T, E> {
+    fn succeeded(&self) -> bool {
+        self.is_ok()
+    }
+}
+
+impl<T> Succeeded for Option<T> {
+    fn succeeded(&self) -> bool {
+        self.is_some()
     }
 }
