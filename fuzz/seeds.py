@@ -292,7 +292,8 @@ MM_CALLS = {
 # --- maple_txn --------------------------------------------------------------------------------
 
 IDX = ["Small", "Top", "Boundary", "Raw"]
-STEP = ["Store", "Insert", "Erase", "Clear", "Probe", "Gap", "Bulk", "Commit", "Drop", "FailAlloc"]
+STEP = ["Store", "Insert", "Erase", "Clear", "Probe", "Gap", "Bulk", "Savepoint", "RollBack", "Keep", "Commit", "Drop",
+        "FailAlloc"]
 
 
 def small(i):
@@ -362,6 +363,24 @@ MAPLE_TXN = {
         probe(small(0), top(0)),
         step("Drop"),
         gap(small(1), top(1), top(20), False),
+    ]),
+    # Nested savepoints: rolled back, kept, and rolled back past, then committed.
+    "savepoints": rest_vec([
+        bulk(small(0), 40, 4, 1),
+        step("Commit"),
+        step("Savepoint"),
+        bulk(small(2), 30, 4, 0, v=2),
+        step("Savepoint"),
+        clear(small(0), small(100)),
+        step("RollBack", u8(1)),
+        step("Savepoint"),
+        insert(small(300), small(310), 3),
+        step("Keep", u8(1)),
+        step("Savepoint"),
+        erase(edge(4)),
+        step("RollBack", u8(0)),
+        store(small(1000), small(1100), 4),
+        step("Commit"),
     ]),
     # Allocation failures in the middle of a transaction.
     "alloc_failure": rest_vec([

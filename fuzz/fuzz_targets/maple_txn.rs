@@ -10,7 +10,9 @@
 //!   backwards), point lookups, neighbour lookups, range iteration and gap searches agree
 //!   with the model, and the tree validates; a snapshot taken before the transaction still
 //!   shows the state before it;
-//! - a dropped transaction changes nothing.
+//! - a dropped transaction changes nothing;
+//! - a rollback to a savepoint returns the transaction to the state at the savepoint, and
+//!   keeping one changes nothing (savepoints nest; the later ones end with it).
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -54,6 +56,12 @@ enum Step {
         clear: bool,
         value: u8,
     },
+    /// `Transaction::savepoint`: marks the state to return to.
+    Savepoint,
+    /// `Transaction::roll_back` to the `n`-th open savepoint (ending the later ones).
+    RollBack(u8),
+    /// `Transaction::keep` of the `n`-th open savepoint (ending the later ones).
+    Keep(u8),
     Commit,
     Drop,
     /// Make the n-th node allocation of the next transaction fail.
@@ -289,6 +297,8 @@ fuzz_target!(|steps: Vec<Step>| {
         let mut pending = committed.clone();
         let mut txn = tree.transaction();
         let mut commit = false;
+        // The open savepoints, oldest first, each with the model at that point.
+        let mut points: Vec<(maple::Savepoint, Model)> = Vec::new();
         // The state before each write, kept only when allocations may fail (an allocation
         // failure must leave the transaction as it was).
         let may_fail = fail_armed;
@@ -300,6 +310,19 @@ fuzz_target!(|steps: Vec<Step>| {
                 }
                 Step::Drop => break,
                 Step::FailAlloc(n) => fail_next = Some(n),
+                Step::Savepoint => points.push((txn.savepoint(), pending.clone())),
+                Step::RollBack(n) | Step::Keep(n) if !points.is_empty() => {
+                    let at = usize::from(n) % points.len();
+                    let (point, model) = points.drain(at..).next().expect("at < len");
+                    if let Step::RollBack(_) = step {
+                        txn.roll_back(point);
+                        pending = model;
+                    } else {
+                        txn.keep(point);
+                    }
+                    same_contents(&txn, &pending, "inside the transaction, after a savepoint ended");
+                }
+                Step::RollBack(_) | Step::Keep(_) => {}
                 Step::Probe(i, l) => probe(&txn, &pending, pending.index(i), pending.index(l)),
                 Step::Gap { first, last, size, lowest } => {
                     let (first, last, size) = (pending.index(first), pending.index(last), pending.index(size));
