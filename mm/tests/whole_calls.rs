@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 
-use mm::{Access, Advice, MapFlags, Mm, MlockFlags, Prot};
+use mm::{Access, Advice, MapFlags, MlockFlags, Mm, Prot};
 use vma::{VmFlags, PAGE_SIZE};
 
 const RW: Prot = Prot::from_bits(Prot::READ.bits() | Prot::WRITE.bits());
@@ -104,11 +104,10 @@ fn madvise_over_three_areas_is_seen_whole() {
 
 #[test]
 fn mlock_over_three_areas_is_seen_whole() {
-    let checks = readers_see_whole_calls(ROUNDS, VmFlags::LOCKED | VmFlags::LOCKONFAULT, |mm, base, round| {
-        match round % 2 {
+    let checks =
+        readers_see_whole_calls(ROUNDS, VmFlags::LOCKED | VmFlags::LOCKONFAULT, |mm, base, round| match round % 2 {
             0 => mm.mlock2(base, 12 * PAGE_SIZE, MlockFlags::ONFAULT).unwrap(),
             _ => mm.munlock(base, 12 * PAGE_SIZE).unwrap(),
-        }
-    });
+        });
     assert!(checks > ROUNDS);
 }
