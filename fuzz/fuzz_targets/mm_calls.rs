@@ -622,6 +622,11 @@ fn partial_effect_allowed(call: &Call, args: &Resolved, errno: Errno, before: &S
         // at `addr` before it finds a sealed area further on (EPERM). Checked exactly in
         // `only_split_at`.
         Call::Munmap { .. } | Call::Mmap { .. } if errno == Errno::EPERM => return Some(Partial::SplitAt(args.addr)),
+        // The same split in the unmap of a shrinking mremap's tail (shrink_vma), at the
+        // tail's start.
+        Call::Mremap { .. } if errno == Errno::EPERM => {
+            return page_up(args.len).map(|len| Partial::SplitAt(args.addr.saturating_add(len)));
+        }
         _ => false,
     };
     area_by_area.then_some(Partial::AreaByArea)
