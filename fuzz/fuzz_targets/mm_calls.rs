@@ -851,7 +851,12 @@ fn check_success(mm: &Mm, call: &Call, args: &Resolved, before: &State, result: 
             assert!(covered(mm, start, end), "mlock/munlock succeeded over a hole");
             let want = match *call {
                 Call::Munlock { .. } => VmFlags::EMPTY,
-                Call::Mlock2 { onfault: true, .. } => VmFlags::LOCKED | VmFlags::LOCKONFAULT,
+                // MLOCK_ONFAULT from `onfault` or among the extra bits.
+                Call::Mlock2 { onfault, extra, .. }
+                    if onfault || extra.unwrap_or(0) & MlockFlags::ONFAULT.bits() != 0 =>
+                {
+                    VmFlags::LOCKED | VmFlags::LOCKONFAULT
+                }
                 _ => VmFlags::LOCKED,
             };
             for v in areas_in(mm, start, end) {
