@@ -10,7 +10,7 @@ use maple::{AllocHook, Error, Tree};
 #[allow(dead_code)]
 mod common;
 
-use common::{apply_model, apply_txn, content, valid, Op, SplitMix};
+use common::{apply_model, apply_txn, content, size, valid, Op, SplitMix};
 
 type Model = common::Model<u64>;
 
@@ -79,13 +79,16 @@ fn a_failed_scope_leaves_the_transaction_as_it_was() {
 
 #[test]
 fn nested_scopes_roll_back_to_their_own_start() {
+    // With n = 200 (30 under Miri, where a write costs a tenth of a second): the outer scope
+    // clears [0, 999], the first half, and fails on the value at 1000.
+    let n = size(200, 30);
     let tree = Tree::new();
     let mut txn = tree.transaction();
-    for i in 0..200u64 {
+    for i in 0..n {
         txn.store(i * 10, i * 10 + 4, i).unwrap();
     }
     let outer: Result<(), Error> = txn.atomic(|txn| {
-        txn.clear(0, 999)?;
+        txn.clear(0, 5 * n - 1)?;
         let inner: Result<(), Error> = txn.atomic(|txn| {
             txn.store(5000, 5999, 1)?;
             txn.insert(5500, 5501, 2) // occupied
@@ -94,23 +97,26 @@ fn nested_scopes_roll_back_to_their_own_start() {
         assert_eq!(txn.get(5000), None, "the inner scope's store is gone");
         assert_eq!(txn.get(3), None, "the outer scope's clear stays");
         txn.atomic(|txn| txn.store(7000, 7001, 3))?;
-        txn.insert(1000, 1001, 4) // occupied: the outer scope fails too
+        txn.insert(5 * n, 5 * n + 1, 4) // occupied: the outer scope fails too
     });
     assert!(outer.is_err());
-    let want: Vec<(u64, u64, u64)> = (0..200u64).map(|i| (i * 10, i * 10 + 4, i)).collect();
+    let want: Vec<(u64, u64, u64)> = (0..n).map(|i| (i * 10, i * 10 + 4, i)).collect();
     let got: Vec<(u64, u64, u64)> = txn.iter().map(|(range, value)| (range.first, range.last, *value)).collect();
     assert_eq!(got, want);
     valid(&txn);
     txn.commit();
-    assert_eq!(tree.snapshot().iter().count(), 200);
+    assert_eq!(tree.snapshot().iter().count(), n as usize);
 }
 
 #[test]
 fn an_allocation_failure_inside_a_scope_rolls_the_scope_back() {
+    // 2000 values natively, 30 under Miri; `at` scales the indexes written below alike.
+    let n = size(2000, 30);
+    let at = |index: u64| index * n / 2000;
     let base = Tree::new();
     {
         let mut txn = base.transaction();
-        for i in 0..2000u64 {
+        for i in 0..n {
             txn.store(i * 10, i * 10 + 4, i).unwrap();
         }
         txn.commit();
@@ -122,9 +128,9 @@ fn an_allocation_failure_inside_a_scope_rolls_the_scope_back() {
         tree.set_alloc_hook(Some(AllocHook::fail_at(k)));
         let mut txn = tree.transaction();
         let result = txn.atomic(|txn| {
-            txn.store(100, 199, 1)?;
-            txn.clear(5000, 9000)?;
-            txn.store(15_000, 19_999, 2)
+            txn.store(at(100), at(199), 1)?;
+            txn.clear(at(5000), at(9000))?;
+            txn.store(at(15_000), at(19_999), 2)
         });
         match result {
             Err(Error::AllocFailed) => assert_eq!(content(&txn), before, "k={k}"),

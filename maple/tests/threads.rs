@@ -22,7 +22,7 @@ use maple::{Range, Tree, View};
 #[allow(dead_code)]
 mod common;
 
-use common::{apply_model, apply_txn, content, SplitMix};
+use common::{apply_model, apply_txn, content, size, SplitMix};
 
 /// A value: the version of the transaction that wrote it, and which write of it.
 type Value = (u64, u64);
@@ -34,8 +34,12 @@ type Op = common::Op<Value>;
 
 /// The id of the marker value at `[u64::MAX, u64::MAX]`.
 const MARKER: u64 = u64::MAX;
-/// The writes land in `[0, SPACE)`.
-const SPACE: u64 = 20_000;
+/// The writes land in `[0, SPACE)`. (Under Miri, where every write and walk costs a thousand
+/// times more and the readers share one interpreter with the writer, a tenth of the space and
+/// 16 initial ranges.)
+const SPACE: u64 = size(20_000, 2_000);
+/// How many ranges version 0 holds.
+const INITIAL: u64 = size(400, 16);
 
 /// The range of `content` holding `index`.
 fn at(content: &Content, index: u64) -> (u64, u64, Option<Value>) {
@@ -70,9 +74,9 @@ fn ops_of(v: u64) -> Vec<Op> {
     ops
 }
 
-/// Version 0: 400 ranges `[50i, 50i + 29]`, and the marker.
+/// Version 0: INITIAL ranges `[50i, 50i + 29]`, and the marker.
 fn initial(tree: &mut Tree<Value>, model: &mut Model) {
-    for i in 0..400u64 {
+    for i in 0..INITIAL {
         tree.store(50 * i, 50 * i + 29, (0, i)).unwrap();
         model.store(50 * i, 50 * i + 29, Some((0, i)));
     }
@@ -148,9 +152,9 @@ impl Drop for SetOnDrop<'_> {
 
 #[test]
 fn readers_see_whole_committed_states_only() {
-    const VERSIONS: u64 = if cfg!(miri) { 6 } else { 600 };
+    const VERSIONS: u64 = size(600, 4);
     /// Every STEP-th version, the writer waits until one reader, in turn, has recorded it.
-    const STEP: u64 = if cfg!(miri) { 2 } else { 20 };
+    const STEP: u64 = size(20, 2);
     const READERS: usize = 4;
     let expected = states(VERSIONS);
     let mut tree = Tree::new();
@@ -213,7 +217,7 @@ fn readers_see_whole_committed_states_only() {
                         }
                         2 => {
                             // Point lookups, all through one snapshot.
-                            for _ in 0..if cfg!(miri) { 30 } else { 300 } {
+                            for _ in 0..size(300, 12) {
                                 let index = rng.below(SPACE + 10);
                                 let entry = snap.load(index);
                                 let got = (entry.range.first, entry.range.last, entry.value.copied());
@@ -259,14 +263,16 @@ fn layout(v: u64) -> Vec<(u64, u64, Value)> {
         .collect()
 }
 
-/// Entries of a layout: enough for a tree three levels high, under Miri too (16 slots a
-/// leaf, 10 a branch).
-const ENTRIES: u64 = if cfg!(miri) { 120 } else { 600 };
+/// Entries of a layout: enough for a tree three levels high (16 slots a leaf, 10 a branch);
+/// under Miri, where a version's transaction of some 25 writes takes seconds and the readers
+/// share the interpreter with the writer, two leaves.
+const ENTRIES: u64 = size(600, 8);
 
 #[test]
 fn whole_tree_overwrites_are_seen_old_or_new() {
-    const VERSIONS: u64 = if cfg!(miri) { 9 } else { 60 };
-    const READERS: u64 = 3;
+    const VERSIONS: u64 = size(60, 6);
+    // (Two under Miri, which interprets the readers' walks too, in turn with the writer's.)
+    const READERS: u64 = size(3, 2);
     let tree = Tree::new();
     {
         let mut txn = tree.transaction();
@@ -387,10 +393,11 @@ fn replaced_values_are_dropped_once_when_readers_are_gone() {
     let collector = Collector::new();
     let tree = Tree::with_collector(collector.clone());
     let stop = AtomicBool::new(false);
+    const VERSIONS: u64 = size(400, 8);
     thread::scope(|s| {
         s.spawn(|| {
             let mut rng = SplitMix(5);
-            for v in 0..400u64 {
+            for v in 0..VERSIONS {
                 let mut txn = tree.transaction();
                 for _ in 0..4 {
                     let first = rng.below(5000);
@@ -411,14 +418,14 @@ fn replaced_values_are_dropped_once_when_readers_are_gone() {
                     let snap = tree.snapshot();
                     // A snapshot holds values alive: every one of them is readable.
                     let newest = snap.iter().map(|(_, value)| value.version).max();
-                    assert!(newest.unwrap_or(0) < 400);
+                    assert!(newest.unwrap_or(0) < VERSIONS);
                     assert!(LIVE.load(Ordering::SeqCst) >= snap.iter().count());
                 }
             });
         }
     });
     let in_tree = tree.snapshot().validate().unwrap().values;
-    assert!(in_tree > 10);
+    assert!(in_tree > size(10, 5) as usize);
     // Every value the tree no longer holds is freed once the epoch moves on.
     let settled = drive(&collector, 10_000, || LIVE.load(Ordering::SeqCst) == in_tree);
     assert!(settled, "{} values alive, the tree holds {in_tree}", LIVE.load(Ordering::SeqCst));
@@ -474,24 +481,26 @@ fn a_dropped_transaction_drops_its_own_values_at_once() {
     static LIVE: AtomicUsize = AtomicUsize::new(0);
     let collector = Collector::new();
     let tree = Tree::with_collector(collector.clone());
+    let n = size(300, 30);
     let mut txn = tree.transaction();
-    for i in 0..300u64 {
+    for i in 0..n {
         txn.store(10 * i, 10 * i + 5, Tracked::new(0, &LIVE)).unwrap();
     }
     txn.commit();
-    assert_eq!(LIVE.load(Ordering::SeqCst), 300);
+    assert_eq!(LIVE.load(Ordering::SeqCst), n as usize);
     {
         let mut txn = tree.transaction();
-        for i in 0..300u64 {
+        for i in 0..n {
             txn.store(10 * i + 6, 10 * i + 7, Tracked::new(1, &LIVE)).unwrap();
         }
-        txn.clear(0, 999).unwrap();
-        assert!(LIVE.load(Ordering::SeqCst) >= 500);
+        // With n = 300: clears [0, 999], and at least 500 values are alive.
+        txn.clear(0, 10 * n / 3 - 1).unwrap();
+        assert!(LIVE.load(Ordering::SeqCst) >= (n * 5 / 3) as usize);
     }
     // Values only the transaction held are gone; published ones copied into its private
     // nodes were clones, gone too; the published values are untouched.
-    assert_eq!(LIVE.load(Ordering::SeqCst), 300);
-    assert_eq!(tree.snapshot().iter().filter(|(_, v)| v.version == 0).count(), 300);
+    assert_eq!(LIVE.load(Ordering::SeqCst), n as usize);
+    assert_eq!(tree.snapshot().iter().filter(|(_, v)| v.version == 0).count(), n as usize);
     drop(tree);
     drop(collector);
     assert_eq!(LIVE.load(Ordering::SeqCst), 0);
@@ -503,12 +512,13 @@ fn the_tree_is_send_and_sync() {
     fn shared<T: Send + Sync>() {}
     shared::<Tree<Value>>();
     shared::<Tree<Arc<String>>>();
+    const EACH: u64 = size(50, 5);
     let tree = Arc::new(Tree::new());
     let handles: Vec<_> = (0..4u64)
         .map(|t| {
             let tree = Arc::clone(&tree);
             thread::spawn(move || {
-                for i in 0..50 {
+                for i in 0..EACH {
                     let mut txn = tree.transaction();
                     txn.insert(t * 1000 + i * 10, t * 1000 + i * 10 + 4, (t, i)).unwrap();
                     txn.commit();
@@ -519,11 +529,11 @@ fn the_tree_is_send_and_sync() {
     for handle in handles {
         handle.join().unwrap();
     }
-    // Writers were serialised: all 200 inserts landed.
+    // Writers were serialised: all 4 * EACH inserts landed.
     let snap = tree.snapshot();
-    assert_eq!(snap.validate().unwrap().values, 200);
+    assert_eq!(snap.validate().unwrap().values, 4 * EACH as usize);
     for t in 0..4u64 {
-        for i in 0..50 {
+        for i in 0..EACH {
             assert_eq!(snap.get(t * 1000 + i * 10 + 2), Some(&(t, i)));
         }
     }

@@ -343,8 +343,21 @@ fn exhaustive_against_the_spec_model() {
     let nexts = neighbours('N');
     let ranges = [(4, 6), (6, 8), (4, 8), (5, 7)];
     let (mut cases, mut merges) = (0usize, 0usize);
+    // Under Miri, where a case takes half a second, a spread sample: every STRIDE-th pair of
+    // neighbours (prime, so the sample walks through both lists' variants), and the pair of the
+    // first variants, both fully compatible (merges are rare among the others), each with the
+    // new range and one of the 32 existing-middle cases, a different one for each pair in turn.
+    const STRIDE: usize = 2003;
+    let compatible = nexts.len() + 1;
+    let mut pair = 0usize;
     for prev in &prevs {
         for next in &nexts {
+            pair += 1;
+            if cfg!(miri) && (pair - 1) % STRIDE != 0 && pair - 1 != compatible {
+                continue;
+            }
+            let mut middle_case = 0usize;
+            let picked = (pair - 1) / STRIDE % 32;
             let around: Vec<Area> = prev.iter().chain(next.iter()).cloned().collect();
 
             // A new range [4, 8) between them.
@@ -380,6 +393,10 @@ fn exhaustive_against_the_spec_model() {
                     areas.push(middle.clone());
                     areas.sort_by_key(|a| a.start);
                     for (start, end) in ranges {
+                        middle_case += 1;
+                        if cfg!(miri) && middle_case - 1 != picked {
+                            continue;
+                        }
                         let p = Proposal {
                             start,
                             end,
@@ -407,6 +424,8 @@ fn exhaustive_against_the_spec_model() {
             }
         }
     }
-    // Both outcomes are represented (about 550 000 cases, 15 000 of them merges).
-    assert!(merges > 10_000 && cases > 500_000, "{merges} merges in {cases} cases");
+    // Both outcomes are represented (about 550 000 cases, 15 000 of them merges; under Miri
+    // 20 cases).
+    let (least_merges, least_cases) = if cfg!(miri) { (1, 15) } else { (10_000, 500_000) };
+    assert!(merges >= least_merges && cases > least_cases, "{merges} merges in {cases} cases");
 }

@@ -308,8 +308,8 @@ fn readers_never_see_half_a_merge() {
     // Handshake, not hope: the writer starts only once the reader has checked a snapshot, and
     // every WAIT_EVERY rounds waits until the reader has checked one taken after that round,
     // so the reader provably races the writer however the threads are scheduled.
-    const ROUNDS: u64 = if cfg!(miri) { 40 } else { 2000 };
-    const WAIT_EVERY: u64 = if cfg!(miri) { 10 } else { 100 };
+    const ROUNDS: u64 = size(2000, 20);
+    const WAIT_EVERY: u64 = size(100, 5);
     let tree = Arc::new(VmaTree::new());
     add(&tree, 0, 0x8000, 0);
     let stop = Arc::new(AtomicBool::new(false));

@@ -27,6 +27,23 @@ impl SplitMix {
     }
 }
 
+/// `native` normally, `miri` under Miri. The interpreter runs the tree's code thousands of
+/// times slower (a write costs it about a tenth of a second), so under it the tests take smaller
+/// trees and fewer steps; they still reach the same code paths, which is what Miri checks.
+pub const fn size(native: u64, miri: u64) -> u64 {
+    if cfg!(miri) {
+        miri
+    } else {
+        native
+    }
+}
+
+/// Whether a check that walks the whole tree runs at step `step`: at every step natively, at
+/// every `every`-th under Miri (the writes between are still checked for undefined behaviour).
+pub fn sampled(step: u64, every: u64) -> bool {
+    !cfg!(miri) || step % every == 0
+}
+
 pub fn r(first: u64, last: u64) -> Range {
     Range::new(first, last).unwrap()
 }

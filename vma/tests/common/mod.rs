@@ -5,6 +5,17 @@ use std::sync::Arc;
 
 use vma::{merge_existing_range, merge_new_range, AnonRef, MergeState, VmFlags, VmOps, Vma, VmaMergeRequest, VmaTree};
 
+/// `native` normally, `miri` under Miri, which runs the engine thousands of times slower (a
+/// tree write costs it about a tenth of a second): smaller trees and fewer steps there, through
+/// the same code paths, which is what Miri checks.
+pub const fn size(native: u64, miri: u64) -> u64 {
+    if cfg!(miri) {
+        miri
+    } else {
+        native
+    }
+}
+
 /// read | write | mayread | maywrite, the flags of the kernel's userland merge tests.
 pub const F: VmFlags = VmFlags::from_bits(
     VmFlags::READ.bits() | VmFlags::WRITE.bits() | VmFlags::MAYREAD.bits() | VmFlags::MAYWRITE.bits(),
@@ -43,23 +54,44 @@ pub fn layout(tree: &VmaTree) -> Vec<(u64, u64, u64)> {
     tree.vmas().iter().map(|v| (v.start, v.end, v.pgoff)).collect()
 }
 
+/// One VMA as [`dump`] sees it. Compared as data and printed only when an assertion fails
+/// (formatting every VMA of every tree compared cost Miri most of the allocation-failure tests).
+#[derive(PartialEq)]
+pub struct Row {
+    start: u64,
+    end: u64,
+    pgoff: u64,
+    flags: VmFlags,
+    id: u64,
+    anon: Option<(u64, usize)>,
+    close: bool,
+    name: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:#x}-{:#x} pg {:#x} {:?} id {} anon {:?} close {} name {:?}",
+            self.start, self.end, self.pgoff, self.flags, self.id, self.anon, self.close, self.name
+        )
+    }
+}
+
 /// Everything observable about the tree, to compare before and after.
-pub fn dump(tree: &VmaTree) -> (Vec<String>, usize) {
+pub fn dump(tree: &VmaTree) -> (Vec<Row>, usize) {
     let rows = tree
         .vmas()
         .iter()
-        .map(|v| {
-            format!(
-                "{:#x}-{:#x} pg {:#x} {:?} id {} anon {:?} close {} name {:?}",
-                v.start,
-                v.end,
-                v.pgoff,
-                v.flags,
-                v.id().get(),
-                v.anon.as_ref().map(|a| (a.anon_vma.id(), a.chain_len)),
-                v.has_close(),
-                v.anon_name
-            )
+        .map(|v| Row {
+            start: v.start,
+            end: v.end,
+            pgoff: v.pgoff,
+            flags: v.flags,
+            id: v.id().get(),
+            anon: v.anon.as_ref().map(|a| (a.anon_vma.id(), a.chain_len)),
+            close: v.has_close(),
+            name: v.anon_name.clone(),
         })
         .collect();
     (rows, tree.map_count())
