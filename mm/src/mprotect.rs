@@ -39,7 +39,8 @@ impl Mm {
         let known = Prot::READ | Prot::WRITE | Prot::EXEC | Prot::SEM | Prot::GROWSDOWN;
         ensure(prot.without(known) == Prot::NONE, Errno::EINVAL)?;
         let _lock = self.write_lock();
-        let first = self.snapshot().vmas_in(addr, end).next().cloned().ok_or(Errno::ENOMEM)?;
+        let mut txn = self.vmas.transaction();
+        let first = Areas(&txn).within(addr, end).next().cloned().ok_or(Errno::ENOMEM)?;
         let start = if grows {
             ensure(first.start < end, Errno::ENOMEM)?;
             ensure(first.flags.contains(VmFlags::GROWSDOWN), Errno::EINVAL)?;
@@ -49,7 +50,6 @@ impl Mm {
             addr
         };
         let access = prot_flags(prot);
-        let mut txn = self.vmas.transaction();
         let done =
             self.walk_mapped(&mut txn, start, end, |txn, vma, from, to| self.protect_one(txn, vma, from, to, access));
         // Also after an error: what Linux changed before it stays.
