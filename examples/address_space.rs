@@ -59,10 +59,10 @@ fn main() -> Result<(), Errno> {
 
     // Linux's answers, errors included.
     mm.fault(data, Access::Write).expect("private data is writable");
-    assert_eq!(mm.fault(text, Access::Write), Err(Signal::Segv));
+    assert_eq!(mm.fault(text, Access::Write).map(drop), Err(Signal::Segv));
     assert_eq!(mm.mprotect(text, PAGE, rw | Prot::from_bits(0x40)), Err(Errno::EINVAL));
     mm.madvise(data, PAGE, Advice::GuardInstall.number())?;
-    assert_eq!(mm.fault(data, Access::Read), Err(Signal::Segv));
+    assert_eq!(mm.fault(data, Access::Read).map(drop), Err(Signal::Segv));
     let child = mm.fork()?;
 
     println!("{}", mm.maps());

@@ -194,7 +194,7 @@ impl Replay {
     fn access(&self, page: u64, npages: u64, access: Access) -> OpResult {
         for p in page..page + npages {
             match self.mm.fault(Self::addr(p), access) {
-                Ok(()) => {}
+                Ok(_) => {}
                 Err(Signal::Segv) => return OpResult::Segv(p),
                 Err(Signal::Bus) => return OpResult::Sigbus(p),
             }

@@ -179,6 +179,8 @@ pub enum Access {
     Read,
     /// A store.
     Write,
+    /// An instruction fetch.
+    Exec,
 }
 
 /// `madvise` advice, with the Linux numbers.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use vma::{merge_new_range, VmFlags, Vma, VmaMergeRequest, PAGE_SIZE};
+use vma::{merge_new_range_in, VmFlags, Vma, VmaMergeRequest, VmaTxn, PAGE_SIZE};
 
 use crate::mm::{page_align, Areas};
 use crate::mmap::start_gap;
@@ -32,62 +32,62 @@ impl Mm {
             heap.brk = addr;
             return addr;
         }
+        let mut txn = self.vmas.transaction();
         let done = if addr <= old {
-            self.shrink_heap(new_end, old_end)
+            self.shrink_heap(&mut txn, new_end, old_end)
         } else {
-            self.grow_heap(heap.start_brk, old_end, new_end)
+            self.grow_heap(&mut txn, heap.start_brk, old_end, new_end)
         };
+        self.publish(txn);
         if done.is_ok() {
             heap.brk = addr;
         }
         heap.brk
     }
 
-    fn shrink_heap(&self, new_end: u64, old_end: u64) -> Result<(), Errno> {
-        let heap_vma = self.snapshot().vmas_in(new_end, old_end).next().cloned();
+    fn shrink_heap(&self, txn: &mut VmaTxn<'_>, new_end: u64, old_end: u64) -> Result<(), Errno> {
+        let heap_vma = Areas(txn).within(new_end, old_end).next().cloned();
         match heap_vma {
-            Some(vma) if vma.start < old_end => self.do_munmap(new_end, old_end),
+            Some(vma) if vma.start < old_end => self.do_munmap(txn, new_end, old_end),
             _ => Err(Errno::ENOMEM),
         }
     }
 
-    fn grow_heap(&self, start_brk: u64, old_end: u64, new_end: u64) -> Result<(), Errno> {
+    fn grow_heap(&self, txn: &mut VmaTxn<'_>, start_brk: u64, old_end: u64, new_end: u64) -> Result<(), Errno> {
         // check_brk_limits: the new part must be a valid fixed range (below the task size).
         self.check_fixed_range(old_end, new_end - old_end)?;
         let guard_gap = self.layout.stack_guard_gap;
-        let snap = self.snapshot();
-        if let Some(next) = snap.vmas_in(old_end, new_end.saturating_add(PAGE_SIZE + guard_gap)).next() {
+        if let Some(next) = Areas(txn).within(old_end, new_end.saturating_add(PAGE_SIZE + guard_gap)).next() {
             if new_end + PAGE_SIZE > start_gap(next, guard_gap) {
                 return Err(Errno::ENOMEM);
             }
         }
-        let heap_vma = snap.view().prev(old_end).map(|(_, v)| v.clone()).filter(|v| v.start >= start_brk);
-        drop(snap);
-        self.do_brk_flags(heap_vma, old_end, new_end - old_end)
+        let heap_vma = txn.prev(old_end).map(|(_, v)| v.clone()).filter(|v| v.start >= start_brk);
+        self.do_brk_flags(txn, heap_vma, old_end, new_end - old_end)
     }
 
     /// do_brk_flags: an anonymous read-write charged area at `[addr, addr + len)`,
     /// expanding `heap_vma` when it ends at `addr`.
-    fn do_brk_flags(&self, heap_vma: Option<Arc<Vma>>, addr: u64, len: u64) -> Result<(), Errno> {
+    fn do_brk_flags(&self, txn: &mut VmaTxn<'_>, heap_vma: Option<Arc<Vma>>, addr: u64, len: u64) -> Result<(), Errno> {
         let flags =
             VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC | VmFlags::ACCOUNT;
-        self.check_address_space(&Areas(&self.vmas.snapshot()), len / PAGE_SIZE)?;
-        if self.vmas.map_count() > self.limits.max_map_count {
+        self.check_address_space(&Areas(txn), len / PAGE_SIZE)?;
+        if txn.map_count() > self.limits.max_map_count {
             return Err(Errno::ENOMEM);
         }
-        self.charge(&Areas(&self.vmas.snapshot()), len / PAGE_SIZE)?;
+        self.charge(&Areas(txn), len / PAGE_SIZE)?;
         if let Some(prev) = heap_vma.filter(|v| v.end == addr) {
             let mut vmg = VmaMergeRequest::new_range(addr, addr + len, addr / PAGE_SIZE, flags, None);
             vmg.prev = Some(prev);
             vmg.just_expand = true;
-            if merge_new_range(&self.vmas, &mut vmg).is_some() {
+            if merge_new_range_in(txn, &mut vmg).is_some() {
                 return Ok(());
             }
             if vmg.state == vma::MergeState::ErrorNoMem {
                 return Err(Errno::ENOMEM);
             }
         }
-        self.vmas.insert(Vma::new(addr, addr + len, addr / PAGE_SIZE, flags))?;
+        txn.insert(Arc::new(Vma::new(addr, addr + len, addr / PAGE_SIZE, flags)))?;
         Ok(())
     }
 }

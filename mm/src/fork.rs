@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-use vma::{AnonRef, VmFlags, VmaTree};
+use vma::{AnonRef, VmFlags, Vma};
 
 use crate::mm::Areas;
-use crate::{Errno, Mm};
+use crate::{Errno, Mm, Observer};
 
 impl Mm {
     /// `fork()`: the child's address space.
@@ -29,37 +28,60 @@ impl Mm {
     /// assert_ne!(copy.id(), mm.snapshot().find(a).unwrap().id());
     /// ```
     pub fn fork(&self) -> Result<Mm, Errno> {
+        self.fork_child(None)
+    }
+
+    /// [`Mm::fork`] with `observer` registered on the child before its areas are published,
+    /// so that it hears of every area the child starts with (one change, all of them added)
+    /// and of every call after. Each area's runtime data is copied by its rule
+    /// ([`vma::AreaValue::on_fork`]).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use mm::{ChangeLog, MapFlags, Mm, Prot};
+    /// let mm = Mm::new();
+    /// mm.mmap(0, 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
+    /// let log = Arc::new(ChangeLog::default());
+    /// let child = mm.fork_observed(log.clone()).unwrap();
+    /// assert_eq!(log.take()[0].added.len(), child.snapshot().map_count());
+    /// ```
+    pub fn fork_observed(&self, observer: Arc<dyn Observer>) -> Result<Mm, Errno> {
+        self.fork_child(Some(observer))
+    }
+
+    fn fork_child(&self, observer: Option<Arc<dyn Observer>>) -> Result<Mm, Errno> {
         let heap = self.write_lock();
-        let child = Mm {
-            vmas: VmaTree::with_max_map_count(self.limits.max_map_count),
-            guards: maple::Tree::new(),
-            lock: Mutex::new(*heap),
-            layout: self.layout,
-            limits: self.limits,
-        };
+        let child = Mm::with_layout(self.layout, self.limits);
+        *child.lock.lock() = *heap;
+        if let Some(observer) = observer {
+            child.observe(observer);
+        }
         let snap = self.snapshot();
         let charged: u64 = snap.vmas().filter(|v| v.flags.contains(VmFlags::ACCOUNT)).map(|v| v.pages()).sum();
         child.charge(&Areas(&child.vmas.snapshot()), charged)?;
+        let _child_lock = child.write_lock();
         let mut txn = child.vmas.transaction();
         for vma in snap.vmas().filter(|v| !v.flags.contains(VmFlags::DONTCOPY)) {
-            let mut copy = vma.duplicate();
-            copy.flags = copy.flags - (VmFlags::LOCKED | VmFlags::LOCKONFAULT);
-            copy.anon = match vma.flags.contains(VmFlags::WIPEONFORK) {
-                true => None,
-                false => vma.anon.as_ref().map(AnonRef::forked),
-            };
-            txn.insert(Arc::new(copy))?;
+            txn.insert(Arc::new(child_copy(vma)))?;
         }
-        txn.commit();
-        // The markers go over as ranges, clipped to the copied areas: one store per range,
-        // however many pages it covers.
-        let mut guards = child.guards.transaction();
-        for vma in snap.vmas().filter(|v| !v.flags.intersects(VmFlags::DONTCOPY | VmFlags::WIPEONFORK)) {
-            for range in self.guard_ranges(vma.start, vma.end) {
-                guards.store(range.first, range.last, ()).expect("guard markers: a valid range");
-            }
-        }
-        guards.commit();
+        child.publish(txn);
+        drop(_child_lock);
         Ok(child)
     }
+}
+
+/// The child's copy of `vma`: a new area without lock bits; a wipe-on-fork area starts
+/// empty (no anon_vma, no guard markers), any other gets an anon_vma one chain longer and
+/// keeps its markers; the runtime data follows its fork rule.
+fn child_copy(vma: &Vma) -> Vma {
+    let mut copy = vma.duplicate();
+    copy.flags = copy.flags - (VmFlags::LOCKED | VmFlags::LOCKONFAULT);
+    if vma.flags.contains(VmFlags::WIPEONFORK) {
+        copy.anon = None;
+        copy.guards = None;
+    } else {
+        copy.anon = vma.anon.as_ref().map(AnonRef::forked);
+    }
+    copy.data = vma.data.as_ref().and_then(|data| data.forked());
+    copy
 }

@@ -39,10 +39,15 @@ mod mm;
 mod mmap;
 mod mprotect;
 mod mremap;
+mod observe;
+mod request;
 
 pub use args::{Access, Advice, MapFlags, MlockFlags, MremapFlags, Prot};
 pub use errno::{Errno, Signal};
+pub use fault::{Backing, Fault};
 pub use file::OpenFile;
 pub use layout::{Layout, Limits};
 pub use maps::vm_flags_line;
 pub use mm::{Mm, MmSnapshot};
+pub use observe::{Change, ChangeLog, Move, Observer};
+pub use request::MapRequest;

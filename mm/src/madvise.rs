@@ -114,7 +114,7 @@ impl Mm {
             }
         };
         // Also after an error: every part advised before it stays advised, as in Linux.
-        txn.commit();
+        self.publish(txn);
         done
     }
 
@@ -159,7 +159,7 @@ impl Mm {
             }
             vma_modify_in(txn, vma, from, to, VmaChange::Name(name.clone())).map(drop).map_err(resources_as_eagain)
         });
-        txn.commit();
+        self.publish(txn);
         done
     }
 
@@ -222,24 +222,27 @@ impl Mm {
                 }
                 ensure(!flags.intersects(refused), Errno::EINVAL)?;
                 // MADV_FREE works on private anonymous memory only.
-                ensure(advice != Advice::Free || vma.is_anonymous(), Errno::EINVAL)
+                ensure(advice != Advice::Free || vma.is_anonymous(), Errno::EINVAL)?;
+                self.note_discarded(start..end);
+                Ok(())
             }
             Advice::Remove => {
                 ensure(!flags.contains(VmFlags::LOCKED), Errno::EINVAL)?;
                 ensure(vma.file.is_some(), Errno::EINVAL)?;
-                ensure(flags.contains(VmFlags::SHARED | VmFlags::MAYWRITE), Errno::EACCES)
+                ensure(flags.contains(VmFlags::SHARED | VmFlags::MAYWRITE), Errno::EACCES)?;
+                self.note_discarded(start..end);
+                Ok(())
             }
             Advice::Collapse => self.madvise_collapse(vma),
             Advice::GuardInstall => {
                 ensure(!flags.intersects(VmFlags::SPECIAL | VmFlags::HUGETLB | VmFlags::LOCKED), Errno::EINVAL)?;
                 mark_maybe_guard(txn, vma)?;
-                self.set_guards(start, end, true);
-                Ok(())
+                self.note_discarded(start..end);
+                self.set_guards(txn, start, end, true)
             }
             Advice::GuardRemove => {
                 ensure(!flags.intersects(VmFlags::SPECIAL | VmFlags::HUGETLB), Errno::EINVAL)?;
-                self.set_guards(start, end, false);
-                Ok(())
+                self.set_guards(txn, start, end, false)
             }
             _ => advise_flags(txn, vma, start, end, advice),
         }

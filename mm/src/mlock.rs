@@ -62,7 +62,7 @@ impl Mm {
         let mut txn = self.vmas.transaction();
         let done = self.apply_lock_bits(&mut txn, start, len, VmFlags::EMPTY);
         // Also after an error: the areas before a hole keep their change, as in Linux.
-        txn.commit();
+        self.publish(txn);
         done
     }
 
@@ -89,7 +89,7 @@ impl Mm {
             })
         });
         // Also after an error: the lock bits set before it stay, as in Linux.
-        txn.commit();
+        self.publish(txn);
         done
     }
 
@@ -144,7 +144,7 @@ impl Mm {
             Ok(())
         });
         // Also after an error (a split past the map-count limit): what was sealed stays.
-        txn.commit();
+        self.publish(txn);
         sealed
     }
 }

@@ -6,7 +6,9 @@ use maple::{Range, Snapshot, View};
 use parking_lot::{Mutex, MutexGuard};
 use vma::{File, VmFlags, Vma, VmaTree, VmaTxn, PAGE_SIZE};
 
-use crate::{Errno, Layout, Limits};
+use crate::fault::permitted;
+use crate::observe::CallState;
+use crate::{Access, Errno, Layout, Limits};
 
 /// A process address space with Linux semantics.
 ///
@@ -24,11 +26,10 @@ use crate::{Errno, Layout, Limits};
 /// ```
 pub struct Mm {
     pub(crate) vmas: VmaTree,
-    /// Guard markers (MADV_GUARD_INSTALL), page ranges: the page-table state the model keeps.
-    pub(crate) guards: maple::Tree<()>,
     pub(crate) lock: Mutex<Heap>,
     pub(crate) layout: Layout,
     pub(crate) limits: Limits,
+    pub(crate) call: Mutex<CallState>,
 }
 
 /// The heap's bounds, kept under the writer lock.
@@ -64,10 +65,10 @@ impl Mm {
     pub fn with_layout(layout: Layout, limits: Limits) -> Mm {
         Mm {
             vmas: VmaTree::with_max_map_count(limits.max_map_count),
-            guards: maple::Tree::new(),
             lock: Mutex::new(Heap { start_brk: layout.brk_start, brk: layout.brk_start }),
             layout,
             limits,
+            call: Mutex::default(),
         }
     }
 
@@ -123,55 +124,22 @@ impl Mm {
 
     /// Takes the writer lock (the `mmap_lock`).
     pub(crate) fn write_lock(&self) -> MutexGuard<'_, Heap> {
-        self.lock.lock()
+        let lock = self.lock.lock();
+        self.begin_call();
+        lock
     }
 
-    /// Whether a guard marker covers the page at `addr` (lock-free).
-    pub(crate) fn is_guard(&self, addr: u64) -> bool {
-        self.guards.snapshot().get(addr & !(PAGE_SIZE - 1)).is_some()
-    }
-
-    /// The first guard page in `[start, end)`, if any (lock-free).
-    pub(crate) fn first_guard(&self, start: u64, end: u64) -> Option<u64> {
-        self.guards.snapshot().find(start, end - 1).map(|(range, _)| range.first.max(start))
-    }
-
-    /// The guard-marker ranges meeting `[start, end)`, clipped to it (lock-free).
-    pub(crate) fn guard_ranges(&self, start: u64, end: u64) -> Vec<Range> {
-        if start >= end {
-            return Vec::new();
+    /// Sets (`on`) or clears the guard markers of `[start, end)` on the areas there, in the
+    /// call's transaction (new versions of the areas, never splits).
+    pub(crate) fn set_guards(&self, txn: &mut VmaTxn<'_>, start: u64, end: u64, on: bool) -> Result<(), Errno> {
+        let hit: Vec<Arc<Vma>> = Areas(txn).within(start, end).cloned().collect();
+        for vma in hit {
+            let version = vma.with_guards(start, end, on);
+            if version.guards != vma.guards {
+                txn.replace(Arc::new(version))?;
+            }
         }
-        self.guards.snapshot().ranges_with_values(start, end)
-    }
-
-    /// Sets (`on`) or clears the guard markers of `[start, end)`. Under the writer lock.
-    pub(crate) fn set_guards(&self, start: u64, end: u64, on: bool) {
-        if start >= end {
-            return;
-        }
-        let mut txn = self.guards.transaction();
-        let result = if on { txn.store(start, end - 1, ()) } else { txn.clear(start, end - 1) };
-        result.expect("guard markers: a page-aligned, non-empty range");
-        txn.commit();
-    }
-
-    /// Moves the guard markers of `[from, from + len)` to `to` (mremap moves page tables).
-    /// Under the writer lock.
-    pub(crate) fn move_guards(&self, from: u64, len: u64, to: u64) {
-        if len == 0 {
-            return;
-        }
-        let moved = self.guards.snapshot().ranges_with_values(from, from + len);
-        if moved.is_empty() {
-            return;
-        }
-        let mut txn = self.guards.transaction();
-        txn.clear(from, from + len - 1).expect("guard markers: a valid range");
-        for range in moved {
-            let first = range.first - from + to;
-            txn.store(first, first + (range.last - range.first), ()).expect("guard markers: a valid range");
-        }
-        txn.commit();
+        Ok(())
     }
 
     /// Calls `visit(area, from, to)` for each part of `[start, end)`, area by area, under the
@@ -243,20 +211,6 @@ impl<'v> Areas<'v, '_> {
     }
 }
 
-/// Lists the ranges holding a value that intersect `[start, end)`, clipped to it.
-trait ClippedRanges {
-    fn ranges_with_values(&self, start: u64, end: u64) -> Vec<Range>;
-}
-
-impl<T: Clone + Send + Sync> ClippedRanges for View<'_, T> {
-    fn ranges_with_values(&self, start: u64, end: u64) -> Vec<Range> {
-        let window = Range { first: start, last: end - 1 };
-        self.range(window)
-            .map(|(range, _)| Range { first: range.first.max(start), last: range.last.min(end - 1) })
-            .collect()
-    }
-}
-
 /// A lock-free, consistent view of an address space's areas.
 ///
 /// ```
@@ -308,6 +262,25 @@ impl<'a> MmSnapshot<'a> {
         Areas(&self.view).within(start, end)
     }
 
+    /// Whether an access of `access` kind to `addr` is allowed as this state stands: an area
+    /// holds the address, permits the access, and no guard marker covers the page. It
+    /// agrees with [`Mm::fault`], which besides may grow a stack to the address (where this
+    /// says no) or signal SIGBUS past the end of a file (where this says yes).
+    ///
+    /// ```
+    /// use mm::{Access, Advice, MapFlags, Mm, Prot};
+    /// let mm = Mm::new();
+    /// let a = mm.mmap(0, 8192, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
+    /// mm.madvise(a + 4096, 4096, Advice::GuardInstall.number()).unwrap();
+    /// let snap = mm.snapshot();
+    /// assert!(snap.allows(a, Access::Read) && !snap.allows(a, Access::Write));
+    /// assert!(!snap.allows(a + 4096, Access::Read)); // a guard page
+    /// assert!(mm.fault(a + 4096, Access::Read).is_err());
+    /// ```
+    pub fn allows(&self, addr: u64, access: Access) -> bool {
+        self.find(addr).is_some_and(|vma| permitted(vma, access) && !vma.is_guard(addr))
+    }
+
     /// The number of areas.
     ///
     /// ```
@@ -315,11 +288,6 @@ impl<'a> MmSnapshot<'a> {
     /// ```
     pub fn map_count(&self) -> usize {
         self.vmas().count()
-    }
-
-    /// The maple view underneath.
-    pub(crate) fn view(&self) -> &View<'a, Arc<Vma>> {
-        &self.view
     }
 }
 

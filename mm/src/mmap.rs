@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use maple::Range;
-use vma::{merge_new_range_in, split_vma, File, MergeState, VmFlags, Vma, VmaMergeRequest, PAGE_SIZE};
+use maple::{Range, View};
+use vma::{merge_new_range_in, split_vma_in, File, MergeState, VmFlags, Vma, VmaMergeRequest, VmaTxn, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure, page_align, Areas};
-use crate::{Errno, MapFlags, Mm, OpenFile, Prot};
+use crate::{Errno, MapFlags, MapRequest, Mm, OpenFile, Prot};
 
 /// The name of the shmem object behind a shared anonymous mapping, as maps shows it before
 /// ` (deleted)`.
@@ -101,32 +101,41 @@ impl Mm {
         file: Option<&OpenFile>,
         offset: u64,
     ) -> Result<u64, Errno> {
-        ensure(aligned(offset), Errno::EINVAL)?;
-        let file = match flags.contains(MapFlags::ANONYMOUS) {
-            true => None,
-            false => Some(file.ok_or(Errno::EBADF)?),
-        };
-        let _lock = self.write_lock();
-        let (addr, populate) = self.do_mmap(addr, len, prot, flags, file, offset / PAGE_SIZE)?;
-        if let Some(len) = populate {
-            // mm_populate: errors are ignored, the mapping stays.
-            let mut txn = self.vmas.transaction();
-            let _ = self.populate(&mut txn, addr, addr + len, true);
-            txn.commit();
+        self.map(MapRequest { addr, file, offset, ..MapRequest::new(len, prot, flags) })
+    }
+
+    /// mmap with the runtime's data and hooks for the new area ([`MapRequest`]): the same
+    /// checks, errors and placement as [`Mm::mmap`]. The mapping, what it replaces and its
+    /// population (`MAP_POPULATE`, `MAP_LOCKED`) publish as one change.
+    ///
+    /// ```
+    /// use mm::{MapFlags, MapRequest, Mm, Prot};
+    /// let mm = Mm::new();
+    /// let request = MapRequest::new(8192, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS).at(0x40_0000);
+    /// assert_eq!(mm.map(request), Ok(0x40_0000));
+    /// ```
+    pub fn map(&self, request: MapRequest<'_>) -> Result<u64, Errno> {
+        ensure(aligned(request.offset), Errno::EINVAL)?;
+        if !request.flags.contains(MapFlags::ANONYMOUS) {
+            request.file.ok_or(Errno::EBADF)?;
         }
-        Ok(addr)
+        let _lock = self.write_lock();
+        let mut txn = self.vmas.transaction();
+        let mapped = self.do_mmap(&mut txn, &request);
+        if let Ok((addr, Some(len))) = mapped {
+            // mm_populate: errors are ignored, the mapping stays.
+            let _ = self.populate(&mut txn, addr, addr + len, true);
+        }
+        // Also after an error: munmap's one partial effect (a split) stands, as in Linux.
+        self.publish(txn);
+        mapped.map(|(addr, _)| addr)
     }
 
     /// do_mmap: returns the address and the length to populate, if any.
-    fn do_mmap(
-        &self,
-        addr: u64,
-        len: u64,
-        prot: Prot,
-        mut flags: MapFlags,
-        file: Option<&OpenFile>,
-        pgoff: u64,
-    ) -> Result<(u64, Option<u64>), Errno> {
+    fn do_mmap(&self, txn: &mut VmaTxn<'_>, request: &MapRequest<'_>) -> Result<(u64, Option<u64>), Errno> {
+        let MapRequest { addr, len, prot, mut flags, .. } = *request;
+        let file = request.file.filter(|_| !flags.contains(MapFlags::ANONYMOUS));
+        let pgoff = request.offset / PAGE_SIZE;
         ensure(len != 0, Errno::EINVAL)?;
         // NOREPLACE is a fixed mapping from here on: its address is not rounded (an
         // unaligned one is EINVAL in get_unmapped_area).
@@ -136,23 +145,23 @@ impl Mm {
         let addr = if flags.contains(MapFlags::FIXED) { addr } else { self.round_hint(addr) };
         let len = page_align(len).filter(|&len| len != 0).ok_or(Errno::ENOMEM)?;
         ensure(pgoff.checked_add(len / PAGE_SIZE).is_some(), Errno::EOVERFLOW)?;
-        ensure(self.vmas.map_count() <= self.limits.max_map_count, Errno::ENOMEM)?;
+        ensure(txn.map_count() <= self.limits.max_map_count, Errno::ENOMEM)?;
         let mut vm_flags =
             prot_flags(prot) | map_flags(flags) | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
         let huge_align = file.is_none() && addr == 0 && len % HUGE_PAGE == 0 && flags.map_type() == MapFlags::PRIVATE;
-        let request = AreaRequest {
+        let area = AreaRequest {
             hint: addr,
             len,
             fixed: flags.contains(MapFlags::FIXED),
             align_mask: if huge_align { HUGE_PAGE - 1 } else { 0 },
         };
-        let addr = self.get_unmapped_area(request)?;
+        let addr = self.get_unmapped_area(txn, area)?;
         if flags.contains(MapFlags::FIXED_NOREPLACE) {
-            ensure(self.snapshot().vmas_in(addr, addr + len).next().is_none(), Errno::EEXIST)?;
+            ensure(Areas(txn).within(addr, addr + len).next().is_none(), Errno::EEXIST)?;
         }
         if flags.contains(MapFlags::LOCKED) {
             self.check_can_mlock()?;
-            ensure(self.mlock_future_ok(&Areas(&self.vmas.snapshot()), len), Errno::EAGAIN)?;
+            ensure(self.mlock_future_ok(&Areas(txn), len), Errno::EAGAIN)?;
         }
         let (file, pgoff, try_merge) = match file {
             Some(open) => {
@@ -173,7 +182,15 @@ impl Mm {
         if flags.contains(MapFlags::NORESERVE) {
             vm_flags |= VmFlags::NORESERVE;
         }
-        self.map_region(file, addr, len, vm_flags, pgoff, try_merge)?;
+        let mut new = Vma::new(addr, addr + len, pgoff, vm_flags);
+        new.file = file;
+        if let Some(data) = &request.data {
+            new = new.with_data(data.clone());
+        }
+        if let Some(ops) = &request.ops {
+            new = new.with_ops(ops.clone());
+        }
+        self.map_region(txn, new, try_merge && request.ops.is_none())?;
         let populate = vm_flags.contains(VmFlags::LOCKED)
             || (flags.contains(MapFlags::POPULATE) && !flags.contains(MapFlags::NONBLOCK));
         Ok((addr, populate.then_some(len)))
@@ -219,11 +236,11 @@ impl Mm {
 
     /// `get_unmapped_area`: the fixed address after its checks, or a free range found by
     /// the hint, then the layout's direction (top-down falls back to bottom-up).
-    fn get_unmapped_area(&self, request: AreaRequest) -> Result<u64, Errno> {
+    fn get_unmapped_area(&self, view: &View<'_, Arc<Vma>>, request: AreaRequest) -> Result<u64, Errno> {
         let AreaRequest { hint, len, fixed, .. } = request;
         let task_size = self.layout.task_size;
         ensure(len <= task_size, Errno::ENOMEM)?;
-        let addr = if fixed { hint } else { self.find_area(request)? };
+        let addr = if fixed { hint } else { self.find_area(view, request)? };
         ensure(addr <= task_size - len, Errno::ENOMEM)?;
         ensure(aligned(addr), Errno::EINVAL)?;
         ensure(addr >= self.layout.mmap_min_addr, Errno::EPERM)?;
@@ -233,28 +250,27 @@ impl Mm {
     /// `get_unmapped_area(NULL, addr, len, 0, MAP_FIXED)`: the checks a fixed range must
     /// pass (inside the task size, at or above `mmap_min_addr`); brk's `check_brk_limits`.
     pub(crate) fn check_fixed_range(&self, addr: u64, len: u64) -> Result<u64, Errno> {
-        self.get_unmapped_area(AreaRequest { hint: addr, len, fixed: true, align_mask: 0 })
+        self.get_unmapped_area(&self.vmas.snapshot(), AreaRequest { hint: addr, len, fixed: true, align_mask: 0 })
     }
 
     /// A free range of `len` bytes, near `hint` if that is free (mremap's moves).
-    pub(crate) fn find_free(&self, hint: u64, len: u64) -> Result<u64, Errno> {
-        self.get_unmapped_area(AreaRequest { hint, len, fixed: false, align_mask: 0 })
+    pub(crate) fn find_free(&self, view: &View<'_, Arc<Vma>>, hint: u64, len: u64) -> Result<u64, Errno> {
+        self.get_unmapped_area(view, AreaRequest { hint, len, fixed: false, align_mask: 0 })
     }
 
     /// A free range for a non-fixed request.
-    fn find_area(&self, request: AreaRequest) -> Result<u64, Errno> {
+    fn find_area(&self, view: &View<'_, Arc<Vma>>, request: AreaRequest) -> Result<u64, Errno> {
         let AreaRequest { hint, len, align_mask, .. } = request;
         let layout = &self.layout;
         if hint != 0 && hint <= layout.task_size - len {
-            let snap = self.snapshot();
-            match snap.find_vma(hint) {
+            match Areas(view).find_vma(hint) {
                 Some(vma) if hint + len > start_gap(vma, layout.stack_guard_gap) => {}
                 _ => return Ok(hint),
             }
         }
-        let bottom_up = || self.unmapped_area(len, align_mask, layout.unmapped_base(), layout.task_size, false);
+        let bottom_up = || self.unmapped_area(view, len, align_mask, layout.unmapped_base(), layout.task_size, false);
         if layout.top_down {
-            self.unmapped_area(len, align_mask, PAGE_SIZE, layout.mmap_base, true).or_else(|_| bottom_up())
+            self.unmapped_area(view, len, align_mask, PAGE_SIZE, layout.mmap_base, true).or_else(|_| bottom_up())
         } else {
             bottom_up()
         }
@@ -263,12 +279,18 @@ impl Mm {
     /// `vm_unmapped_area`: the highest (top-down) or lowest free range of `len` bytes in
     /// `[low, high)` aligned to `align_mask + 1`, keeping the stack guard gap below
     /// growsdown areas. The maple gap search finds each candidate in O(log n).
-    fn unmapped_area(&self, len: u64, align_mask: u64, low: u64, high: u64, top_down: bool) -> Result<u64, Errno> {
+    fn unmapped_area(
+        &self,
+        view: &View<'_, Arc<Vma>>,
+        len: u64,
+        align_mask: u64,
+        low: u64,
+        high: u64,
+        top_down: bool,
+    ) -> Result<u64, Errno> {
         let length = len.checked_add(align_mask).ok_or(Errno::ENOMEM)?;
         let guard_gap = self.layout.stack_guard_gap;
         let (mut low, mut high) = (low.max(self.layout.mmap_min_addr), high);
-        let snap = self.snapshot();
-        let view = snap.view();
         loop {
             ensure(low < high, Errno::ENOMEM)?;
             let within = Range { first: low, last: high - 1 };
@@ -282,7 +304,7 @@ impl Mm {
             };
             // The area after the gap may be a stack that wants its guard gap
             // (unmapped_area / unmapped_area_topdown retry below or above it).
-            if let Some(next) = snap.find_vma(gap.last).filter(|n| n.flags.contains(VmFlags::GROWSDOWN)) {
+            if let Some(next) = Areas(view).find_vma(gap.last).filter(|n| n.flags.contains(VmFlags::GROWSDOWN)) {
                 let below = start_gap(next, guard_gap);
                 if top_down && below <= gap.last {
                     high = below;
@@ -297,70 +319,44 @@ impl Mm {
         }
     }
 
-    /// Maps `[addr, addr + len)` with `vm_flags` (mmap_region): unmaps what was there and
-    /// merges with (when `try_merge`) or inserts next to the neighbours, all in one VMA-tree
-    /// commit. A shared anonymous mapping never merges: its shmem object is new.
-    pub(crate) fn map_region(
-        &self,
-        file: Option<Arc<File>>,
-        addr: u64,
-        len: u64,
-        mut vm_flags: VmFlags,
-        pgoff: u64,
-        try_merge: bool,
-    ) -> Result<Arc<Vma>, Errno> {
-        let end = addr + len;
-        self.gather_unmap(addr, end)?;
-        let (overlap, overlap_accounted) = self.overlap_pages(addr, end);
-        {
-            let snap = self.vmas.snapshot();
-            self.check_address_space(&Areas(&snap), len / PAGE_SIZE - overlap)?;
-            if accountable(vm_flags) {
-                self.charge(&Areas(&snap), (len / PAGE_SIZE).saturating_sub(overlap_accounted))?;
-                vm_flags |= VmFlags::ACCOUNT;
-            }
+    /// Maps `new` (mmap_region): unmaps what was there and merges with (when `try_merge`) or
+    /// inserts next to the neighbours, in the call's transaction. A shared anonymous mapping
+    /// never merges: its shmem object is new.
+    pub(crate) fn map_region(&self, txn: &mut VmaTxn<'_>, new: Vma, try_merge: bool) -> Result<Arc<Vma>, Errno> {
+        let (addr, end, len) = (new.start, new.end, new.end - new.start);
+        self.gather_unmap(txn, addr, end)?;
+        let (overlap, overlap_accounted) = overlap_pages(&Areas(txn), addr, end);
+        self.check_address_space(&Areas(txn), len / PAGE_SIZE - overlap)?;
+        let mut new = new;
+        if accountable(new.flags) {
+            self.charge(&Areas(txn), (len / PAGE_SIZE).saturating_sub(overlap_accounted))?;
+            new.flags |= VmFlags::ACCOUNT;
         }
-        let mut txn = self.vmas.transaction();
-        let removed = if overlap > 0 { txn.clear(addr, end)? } else { Vec::new() };
-        let (prev, next) = {
-            let mut cursor = txn.cursor(addr);
-            let (prev, next) = cursor.around(addr, end);
-            (prev.cloned(), next.cloned())
-        };
-        let mut vmg = VmaMergeRequest::new_range(addr, end, pgoff, vm_flags, file.clone());
-        vmg.prev = prev;
-        vmg.next = next;
-        let neighbours = vmg.prev.is_some() || vmg.next.is_some();
-        let merged = if try_merge && neighbours { merge_new_range_in(&mut txn, &mut vmg) } else { None };
-        let vma = match merged {
-            Some(merged) => merged,
-            // The merge ran out of memory: drop the transaction, nothing changes.
-            None if vmg.state == MergeState::ErrorNoMem => return Err(Errno::ENOMEM),
-            None => {
-                let mut new = Vma::new(addr, end, pgoff, vm_flags);
-                new.file = file;
-                let new = Arc::new(new);
-                txn.insert(new.clone())?;
-                new
-            }
-        };
-        txn.commit();
-        self.finish_unmap(&removed, addr, end);
-        Ok(vma)
-    }
-
-    /// Pages of `[addr, end)` mapped now, and of those the ones charged (VM_ACCOUNT).
-    fn overlap_pages(&self, addr: u64, end: u64) -> (u64, u64) {
-        let snap = self.snapshot();
-        let mut pages = (0, 0);
-        for vma in snap.vmas_in(addr, end) {
-            let n = (vma.end.min(end) - vma.start.max(addr)) / PAGE_SIZE;
-            pages.0 += n;
-            if vma.flags.contains(VmFlags::ACCOUNT) {
-                pages.1 += n;
-            }
-        }
-        pages
+        txn.atomic(|txn| {
+            let removed = if overlap > 0 { txn.clear(addr, end)? } else { Vec::new() };
+            let (prev, next) = {
+                let (prev, next) = txn.cursor(addr).around(addr, end);
+                (prev.cloned(), next.cloned())
+            };
+            let mut vmg = VmaMergeRequest::new_range(addr, end, new.pgoff, new.flags, new.file.clone());
+            vmg.data = new.data.clone();
+            vmg.prev = prev;
+            vmg.next = next;
+            let neighbours = vmg.prev.is_some() || vmg.next.is_some();
+            let merged = if try_merge && neighbours { merge_new_range_in(txn, &mut vmg) } else { None };
+            let vma = match merged {
+                Some(merged) => merged,
+                // The merge ran out of memory: nothing of this mapping happens.
+                None if vmg.state == MergeState::ErrorNoMem => return Err(Errno::ENOMEM),
+                None => {
+                    let new = Arc::new(new);
+                    txn.insert(new.clone())?;
+                    new
+                }
+            };
+            self.closing(removed);
+            Ok(vma)
+        })
     }
 
     /// `may_expand_vm`: `RLIMIT_AS` against the mapped total plus `pages`.
@@ -398,34 +394,34 @@ impl Mm {
         let len = page_align(len).ok_or(Errno::EINVAL)?;
         ensure(len != 0, Errno::EINVAL)?;
         let _lock = self.write_lock();
-        self.do_munmap(addr, addr + len)
+        let mut txn = self.vmas.transaction();
+        let done = self.do_munmap(&mut txn, addr, addr + len);
+        self.publish(txn);
+        done
     }
 
-    /// do_vmi_munmap under the writer lock: one commit removes `[start, end)`.
-    pub(crate) fn do_munmap(&self, start: u64, end: u64) -> Result<(), Errno> {
-        if self.snapshot().vmas_in(start, end).next().is_none() {
+    /// do_vmi_munmap in the call's transaction: removes `[start, end)`; the areas removed
+    /// whole are closed once the call is published.
+    pub(crate) fn do_munmap(&self, txn: &mut VmaTxn<'_>, start: u64, end: u64) -> Result<(), Errno> {
+        if Areas(txn).within(start, end).next().is_none() {
             return Ok(());
         }
-        self.gather_unmap(start, end)?;
-        let mut txn = self.vmas.transaction();
+        self.gather_unmap(txn, start, end)?;
         let removed = txn.clear(start, end)?;
-        txn.commit();
-        self.finish_unmap(&removed, start, end);
+        self.closing(removed);
         Ok(())
     }
 
     /// The checks munmap makes before it changes anything (vms_gather_munmap_vmas), with
     /// the kernel's one partial effect: when an area after the first is sealed or refuses
     /// its split, the split of the first area at `start` has already happened and stays.
-    pub(crate) fn gather_unmap(&self, start: u64, end: u64) -> Result<(), Errno> {
-        let snap = self.snapshot();
-        let hit: Vec<Arc<Vma>> = snap.vmas_in(start, end).cloned().collect();
-        drop(snap);
+    pub(crate) fn gather_unmap(&self, txn: &mut VmaTxn<'_>, start: u64, end: u64) -> Result<(), Errno> {
+        let hit: Vec<Arc<Vma>> = Areas(txn).within(start, end).cloned().collect();
         let Some(first) = hit.first() else { return Ok(()) };
         let split_first = first.start < start;
         if split_first {
             let both_ends = end < first.end;
-            ensure(!both_ends || self.vmas.map_count() < self.limits.max_map_count, Errno::ENOMEM)?;
+            ensure(!both_ends || txn.map_count() < self.limits.max_map_count, Errno::ENOMEM)?;
             ensure(!first.flags.contains(VmFlags::SEALED), Errno::EPERM)?;
             first.may_split(start).map_err(errno_of)?;
         }
@@ -441,20 +437,25 @@ impl Mm {
             None => Ok(()),
             Some(errno) => {
                 if split_first {
-                    split_vma(&self.vmas, first, start, true).map_err(Errno::from)?;
+                    split_vma_in(txn, first, start, true).map_err(Errno::from)?;
                 }
                 Err(errno)
             }
         }
     }
+}
 
-    /// After an unmap commit: close the areas removed whole and drop the guard markers.
-    pub(crate) fn finish_unmap(&self, removed: &[Arc<Vma>], start: u64, end: u64) {
-        for vma in removed {
-            vma.close();
+/// Pages of `[addr, end)` mapped now, and of those the ones charged (VM_ACCOUNT).
+fn overlap_pages(areas: &Areas<'_, '_>, addr: u64, end: u64) -> (u64, u64) {
+    let mut pages = (0, 0);
+    for vma in areas.within(addr, end) {
+        let n = (vma.end.min(end) - vma.start.max(addr)) / PAGE_SIZE;
+        pages.0 += n;
+        if vma.flags.contains(VmFlags::ACCOUNT) {
+            pages.1 += n;
         }
-        self.set_guards(start, end, false);
     }
+    pages
 }
 
 /// A `may_split` hook's errno as an [`Errno`] (EINVAL when it is not one we know).

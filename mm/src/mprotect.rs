@@ -53,7 +53,7 @@ impl Mm {
         let done =
             self.walk_mapped(&mut txn, start, end, |txn, vma, from, to| self.protect_one(txn, vma, from, to, access));
         // Also after an error: what Linux changed before it stays.
-        txn.commit();
+        self.publish(txn);
         done
     }
 

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use vma::{copy_vma, merge_extend, VmFlags, Vma, PAGE_SIZE};
+use vma::{copy_vma_in, merge_extend_in, VmFlags, Vma, VmaTxn, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure, Areas};
 use crate::mmap::errno_of;
-use crate::{Errno, Mm, MremapFlags};
+use crate::{Errno, Mm, Move, MremapFlags};
 
 /// `PAGE_ALIGN`, wrapping as the kernel's does.
 fn page_align_wrapping(len: u64) -> u64 {
@@ -79,30 +79,35 @@ impl Mm {
             new_addr,
             populate_expand: false,
         };
-        self.check_mremap_params(&remap)?;
         let _lock = self.write_lock();
-        let result = if remap.move_only() {
-            self.remap_move(remap)
-        } else {
-            let vma = self.snapshot().find(addr).cloned();
-            self.check_prep(vma.as_ref(), &mut remap)?;
-            if remap.implies_new_addr() {
-                self.mremap_to(&mut remap)
-            } else {
-                self.mremap_at(vma.expect("check_prep found the area"), &mut remap)
-            }
-        }?;
-        if remap.populate_expand {
+        let mut txn = self.vmas.transaction();
+        let result = self.do_mremap(&mut txn, &mut remap);
+        if result.is_ok() && remap.populate_expand {
             let from = remap.new_addr + remap.old_len;
-            let mut txn = self.vmas.transaction();
             let _ = self.populate(&mut txn, from, from.saturating_add(remap.delta()), true);
-            txn.commit();
         }
-        Ok(result)
+        // Also after an error: what Linux did before it (an unmapped target or tail) stands.
+        self.publish(txn);
+        result
+    }
+
+    /// The whole of mremap in the call's transaction.
+    fn do_mremap(&self, txn: &mut VmaTxn<'_>, r: &mut Remap) -> Result<u64, Errno> {
+        self.check_mremap_params(txn, r)?;
+        if r.move_only() {
+            return self.remap_move(txn, *r);
+        }
+        let vma = Areas(txn).find(r.addr).cloned();
+        self.check_prep(txn, vma.as_ref(), r)?;
+        if r.implies_new_addr() {
+            self.mremap_to(txn, r)
+        } else {
+            self.mremap_at(txn, vma.expect("check_prep found the area"), r)
+        }
     }
 
     /// check_mremap_params: the checks that need no area.
-    fn check_mremap_params(&self, r: &Remap) -> Result<(), Errno> {
+    fn check_mremap_params(&self, txn: &VmaTxn<'_>, r: &Remap) -> Result<(), Errno> {
         let task_size = self.layout.task_size;
         let known = MremapFlags::MAYMOVE | MremapFlags::FIXED | MremapFlags::DONTUNMAP;
         ensure(r.flags.without(known) == MremapFlags::NONE, Errno::EINVAL)?;
@@ -116,11 +121,11 @@ impl Mm {
         ensure(!r.flags.contains(MremapFlags::DONTUNMAP) || r.old_len == r.new_len, Errno::EINVAL)?;
         let overlaps = r.addr.wrapping_add(r.old_len) > r.new_addr && r.new_addr + r.new_len > r.addr;
         ensure(!overlaps, Errno::EINVAL)?;
-        ensure(self.vmas.map_count() + 2 < self.limits.max_map_count.saturating_sub(3), Errno::ENOMEM)
+        ensure(txn.map_count() + 2 < self.limits.max_map_count.saturating_sub(3), Errno::ENOMEM)
     }
 
     /// check_prep_vma: the checks against the area at `addr`.
-    fn check_prep(&self, vma: Option<&Arc<Vma>>, r: &mut Remap) -> Result<(), Errno> {
+    fn check_prep(&self, txn: &VmaTxn<'_>, vma: Option<&Arc<Vma>>, r: &mut Remap) -> Result<(), Errno> {
         let vma = vma.ok_or(Errno::EFAULT)?;
         ensure(!vma.flags.contains(VmFlags::SEALED), Errno::EPERM)?;
         if !r.implies_new_addr() {
@@ -143,86 +148,84 @@ impl Mm {
         r.populate_expand = vma.flags.contains(VmFlags::LOCKED);
         ensure(vma.pgoff_at(r.addr).checked_add(r.new_len / PAGE_SIZE).is_some(), Errno::EINVAL)?;
         ensure(!unmovable, Errno::EFAULT)?;
-        ensure(
-            !vma.flags.contains(VmFlags::LOCKED) || self.mlock_future_ok(&Areas(&self.vmas.snapshot()), r.delta()),
-            Errno::EAGAIN,
-        )?;
-        self.check_address_space(&Areas(&self.vmas.snapshot()), r.delta() / PAGE_SIZE)
+        ensure(!vma.flags.contains(VmFlags::LOCKED) || self.mlock_future_ok(&Areas(txn), r.delta()), Errno::EAGAIN)?;
+        self.check_address_space(&Areas(txn), r.delta() / PAGE_SIZE)
     }
 
     /// mremap_at: resize where the area is.
-    fn mremap_at(&self, vma: Arc<Vma>, r: &mut Remap) -> Result<u64, Errno> {
+    fn mremap_at(&self, txn: &mut VmaTxn<'_>, vma: Arc<Vma>, r: &mut Remap) -> Result<u64, Errno> {
         if r.new_len == r.old_len {
             return Ok(r.addr);
         }
         if r.new_len < r.old_len {
-            self.shrink_tail(r)?;
+            self.shrink_tail(txn, r)?;
             return Ok(r.addr);
         }
-        if vma.end - r.addr == r.old_len && self.expandable(&vma, r.delta()) {
+        if vma.end - r.addr == r.old_len && self.expandable(txn, &vma, r.delta()) {
             if vma.flags.contains(VmFlags::ACCOUNT) {
-                self.charge(&Areas(&self.vmas.snapshot()), r.delta() / PAGE_SIZE)?;
+                self.charge(&Areas(txn), r.delta() / PAGE_SIZE)?;
             }
-            merge_extend(&self.vmas, &vma, r.delta()).ok_or(Errno::ENOMEM)?;
+            merge_extend_in(txn, &vma, r.delta()).ok_or(Errno::ENOMEM)?;
             return Ok(r.addr);
         }
         ensure(r.flags.contains(MremapFlags::MAYMOVE), Errno::ENOMEM)?;
-        r.new_addr = self.area_for_move(r)?;
-        self.move_vma(r)
+        r.new_addr = self.area_for_move(txn, r)?;
+        self.move_vma(txn, r)
     }
 
     /// vma_expandable: the `delta` bytes after `vma` are free and inside the task.
-    fn expandable(&self, vma: &Vma, delta: u64) -> bool {
+    fn expandable(&self, txn: &VmaTxn<'_>, vma: &Vma, delta: u64) -> bool {
         let Some(end) = vma.end.checked_add(delta) else { return false };
-        let free = self.snapshot().vmas_in(vma.end, end).next().is_none();
+        let free = Areas(txn).within(vma.end, end).next().is_none();
         free && end <= self.layout.task_size
     }
 
     /// shrink_vma: unmaps the tail `[addr + new_len, addr + old_len)` that a shrink gives up,
     /// with do_vmi_munmap's checks: a tail reaching past the task size (an `old_len` up to
     /// `u64::MAX`) is EINVAL.
-    fn shrink_tail(&self, r: &Remap) -> Result<(), Errno> {
+    fn shrink_tail(&self, txn: &mut VmaTxn<'_>, r: &Remap) -> Result<(), Errno> {
         let task_size = self.layout.task_size;
         // `addr` is inside an area and `new_len` at most the task size: no overflow.
         let start = r.addr + r.new_len;
         let len = r.old_len - r.new_len;
         ensure(start <= task_size && len <= task_size - start, Errno::EINVAL)?;
-        self.do_munmap(start, start + len)
+        self.do_munmap(txn, start, start + len)
     }
 
     /// mremap_to: move to the new address (unmapping it first with FIXED), shrinking first.
-    fn mremap_to(&self, r: &mut Remap) -> Result<u64, Errno> {
+    fn mremap_to(&self, txn: &mut VmaTxn<'_>, r: &mut Remap) -> Result<u64, Errno> {
         if r.flags.contains(MremapFlags::FIXED) {
-            self.do_munmap(r.new_addr, r.new_addr + r.new_len)?;
+            self.do_munmap(txn, r.new_addr, r.new_addr + r.new_len)?;
         }
-        ensure(self.snapshot().find(r.addr).is_some(), Errno::EFAULT)?;
+        ensure(Areas(txn).find(r.addr).is_some(), Errno::EFAULT)?;
         if r.new_len < r.old_len {
-            self.shrink_tail(r)?;
+            self.shrink_tail(txn, r)?;
             r.old_len = r.new_len;
         }
         if r.flags.contains(MremapFlags::DONTUNMAP) {
-            self.check_address_space(&Areas(&self.vmas.snapshot()), r.old_len / PAGE_SIZE)?;
+            self.check_address_space(&Areas(txn), r.old_len / PAGE_SIZE)?;
         }
         r.new_addr = if r.flags.contains(MremapFlags::FIXED) {
             ensure(r.new_addr >= self.layout.mmap_min_addr, Errno::EPERM)?;
             r.new_addr
         } else {
-            self.area_for_move(r)?
+            self.area_for_move(txn, r)?
         };
-        self.move_vma(r)
+        self.move_vma(txn, r)
     }
 
     /// A free place for the moved area (get_unmapped_area with the request's hint).
-    fn area_for_move(&self, r: &Remap) -> Result<u64, Errno> {
+    fn area_for_move(&self, txn: &VmaTxn<'_>, r: &Remap) -> Result<u64, Errno> {
         let hint = if r.implies_new_addr() { r.new_addr } else { 0 };
-        self.find_free(hint, r.new_len)
+        self.find_free(txn, hint, r.new_len)
     }
 
-    /// move_vma: copy the area to the new place, move its page tables (guard markers), and
-    /// unmap the source (or, with DONTUNMAP, leave it without lock bits).
-    fn move_vma(&self, r: &Remap) -> Result<u64, Errno> {
-        ensure(self.vmas.map_count() < self.limits.max_map_count.saturating_sub(3), Errno::ENOMEM)?;
-        let vma = self.snapshot().find(r.addr).cloned().ok_or(Errno::EFAULT)?;
+    /// move_vma: copy the area to the new place with its pages (guard markers included; the
+    /// area's `mremap` hook may refuse), and unmap the source (or, with DONTUNMAP, leave it
+    /// without lock bits).
+    fn move_vma(&self, txn: &mut VmaTxn<'_>, r: &Remap) -> Result<u64, Errno> {
+        ensure(txn.map_count() < self.limits.max_map_count.saturating_sub(3), Errno::ENOMEM)?;
+        let vma = Areas(txn).find(r.addr).cloned().ok_or(Errno::EFAULT)?;
         let old_end = r.addr + r.old_len;
         if vma.start != r.addr {
             vma.may_split(r.addr).map_err(errno_of)?;
@@ -231,45 +234,47 @@ impl Mm {
             vma.may_split(old_end).map_err(errno_of)?;
         }
         if vma.flags.contains(VmFlags::ACCOUNT) {
-            self.charge(&Areas(&self.vmas.snapshot()), r.new_len / PAGE_SIZE)?;
+            self.charge(&Areas(txn), r.new_len / PAGE_SIZE)?;
         }
-        let (new_vma, _) = copy_vma(&self.vmas, &vma, r.new_addr, r.new_len, vma.pgoff_at(r.addr))?;
-        self.move_guards(r.addr, r.old_len.min(r.new_len), r.new_addr);
+        let new_vma = txn.atomic(|txn| {
+            let (new_vma, _) = copy_vma_in(txn, &vma, r.new_addr, r.new_len, vma.pgoff_at(r.addr))?;
+            vma.mremap_hook(&new_vma).map_err(errno_of)?;
+            Ok::<_, Errno>(new_vma)
+        })?;
+        self.note_moved(Move { from: r.addr, to: r.new_addr, len: r.old_len.min(r.new_len) });
         if r.flags.contains(MremapFlags::DONTUNMAP) {
-            self.dontunmap_complete(r, &new_vma);
+            self.dontunmap_complete(txn, r, &new_vma);
         } else {
             // An unmap failure here only costs accounting in Linux; the move stands.
-            let _ = self.do_munmap(r.addr, old_end);
+            let _ = self.do_munmap(txn, r.addr, old_end);
         }
         Ok(r.new_addr)
     }
 
-    /// The source of a DONTUNMAP move loses its lock bits, and its anon_vma when it moved
-    /// whole.
-    fn dontunmap_complete(&self, r: &Remap, new_vma: &Arc<Vma>) {
-        let Some(source) = self.snapshot().find(r.addr).cloned() else { return };
+    /// The source of a DONTUNMAP move loses its lock bits, its guard markers (they moved
+    /// with the page tables), and its anon_vma when it moved whole.
+    fn dontunmap_complete(&self, txn: &mut VmaTxn<'_>, r: &Remap, new_vma: &Arc<Vma>) {
+        let Some(source) = Areas(txn).find(r.addr).cloned() else { return };
         let whole = source.start == r.addr && source.end == r.addr + r.old_len;
-        let mut version = (*source).clone();
+        let mut version = source.with_guards(r.addr, r.addr + r.old_len, false);
         version.flags = version.flags - (VmFlags::LOCKED | VmFlags::LOCKONFAULT);
         if whole && new_vma.id() != source.id() {
             version.anon = None;
         }
-        let mut txn = self.vmas.transaction();
-        if txn.replace(Arc::new(version)).is_ok() {
-            txn.commit();
-        }
+        let _ = txn.atomic(|txn| txn.replace(Arc::new(version)));
     }
 
     /// remap_move: a same-size FIXED move of every area in the range, split as needed,
     /// each landing at the same distance from the first as in the source.
-    fn remap_move(&self, r: Remap) -> Result<u64, Errno> {
+    fn remap_move(&self, txn: &mut VmaTxn<'_>, r: Remap) -> Result<u64, Errno> {
         // The kernel's unsigned sum: a range wrapping past u64::MAX meets no area (EFAULT).
         let (start, end) = (r.addr, r.addr.wrapping_add(r.old_len));
         let mut result = Err(Errno::EFAULT);
         let mut target = r.new_addr;
         let mut last_end = None;
         let mut next = start;
-        while let Some(vma) = self.snapshot().vmas_in(next, end).next().cloned() {
+        loop {
+            let Some(vma) = Areas(txn).within(next, end).next().cloned() else { break };
             let piece = vma.start.max(start);
             let len = end.min(vma.end) - piece;
             ensure(last_end.is_some() || start >= vma.start, Errno::EFAULT)?;
@@ -281,8 +286,8 @@ impl Mm {
                 ensure(!seen && vma.end >= end, Errno::EFAULT)?;
             }
             let mut one = Remap { addr: piece, old_len: len, new_len: len, new_addr: target + offset, ..r };
-            self.check_prep(Some(&vma), &mut one)?;
-            let moved = self.mremap_to(&mut one)?;
+            self.check_prep(txn, Some(&vma), &mut one)?;
+            let moved = self.mremap_to(txn, &mut one)?;
             if result.is_err() {
                 result = Ok(moved);
             }

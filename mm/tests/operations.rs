@@ -113,7 +113,7 @@ fn fork_copies_what_linux_copies() {
     assert!(!snap.find(base + 16 * P).unwrap().flags.contains(VmFlags::LOCKED), "locks are not inherited");
     let copy = snap.find(base + 24 * P).unwrap();
     assert_eq!(copy.anon.as_ref().unwrap().chain_len, 2);
-    assert_eq!(child.fault(base + 24 * P, Access::Read), Err(Signal::Segv), "guard markers are copied");
+    assert_eq!(child.fault(base + 24 * P, Access::Read).map(drop), Err(Signal::Segv), "guard markers are copied");
     // Two children's copies never share an anon_vma, so a new neighbour cannot borrow one.
     let parent = mm.snapshot();
     assert!(!copy.anon.as_ref().unwrap().same(parent.find(base + 24 * P).unwrap().anon.as_ref().unwrap()));
@@ -177,7 +177,7 @@ fn faults_grow_stacks_and_stop_at_the_guard_gap() {
     assert!(stack.anon.is_some());
     // An accessible area 100 pages below: growing closer than 256 pages is refused.
     mm.mmap(top - 110 * P, P, Prot::READ, fixed, None, 0).unwrap();
-    assert_eq!(mm.fault(top - 20 * P, Access::Write), Err(Signal::Segv));
+    assert_eq!(mm.fault(top - 20 * P, Access::Write).map(drop), Err(Signal::Segv));
     // An inaccessible one does not count.
     mm.mprotect(top - 110 * P, P, Prot::NONE).unwrap();
     mm.fault(top - 20 * P, Access::Read).unwrap();

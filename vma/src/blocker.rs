@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use crate::data::data_continues;
 use crate::vma::same_object;
 use crate::{MemPolicy, VmFlags, Vma};
 
@@ -38,6 +39,9 @@ pub enum MergeBlocker {
     Uffd,
     /// Their anonymous names differ.
     Name,
+    /// The runtime's data of the left area does not continue into the right one's (only one
+    /// has data, or the values' rule says no).
+    Data,
     /// The right area's file offset does not continue the left one's.
     Offset {
         /// The pgoff the right area would need.
@@ -88,6 +92,9 @@ pub fn merge_blocker(left: &Vma, right: &Vma) -> Option<MergeBlocker> {
     if left.end_pgoff() != right.pgoff {
         return Some(MergeBlocker::Offset { expected: left.end_pgoff(), found: right.pgoff });
     }
+    if !data_continues(left.data.as_ref(), left.end_pgoff(), right.data.as_ref(), right.pgoff) {
+        return Some(MergeBlocker::Data);
+    }
     match (&left.anon, &right.anon) {
         (Some(a), Some(b)) if !a.same(b) => Some(MergeBlocker::AnonVma),
         (Some(only), None) | (None, Some(only)) if only.chain_len != 1 => Some(MergeBlocker::ForkedAnonVma),
@@ -116,6 +123,7 @@ impl fmt::Display for MergeBlocker {
             MergeBlocker::Policy => f.write_str("different memory policies"),
             MergeBlocker::Uffd => f.write_str("different userfaultfd contexts"),
             MergeBlocker::Name => f.write_str("different anonymous names"),
+            MergeBlocker::Data => f.write_str("the runtime's data does not continue"),
             MergeBlocker::Offset { expected, found } => {
                 write!(f, "file offsets not contiguous: right starts at page {found}, not {expected}")
             }

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use crate::{
-    merge_new_range_in, MergeState, Vma, VmaCursor, VmaError, VmaMergeRequest, VmaTree, VmaTxn, PAGE_SHIFT, PAGE_SIZE,
+    merge_new_range_in, GuardPages, MergeState, Vma, VmaCursor, VmaError, VmaMergeRequest, VmaTree, VmaTxn, PAGE_SHIFT,
+    PAGE_SIZE,
 };
 
 /// Copies `vma` to `[addr, addr + len)` with file offset `pgoff` (the move half of
@@ -57,8 +58,18 @@ pub fn copy_vma_in(
     if len == 0 || addr % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 {
         return Err(VmaError::InvalidRange);
     }
-    let pgoff = if vma.is_anonymous() && vma.anon.is_none() { addr >> PAGE_SHIFT } else { pgoff };
+    let unfaulted = vma.is_anonymous() && vma.anon.is_none();
+    let new_pgoff = if unfaulted { addr >> PAGE_SHIFT } else { pgoff };
+    // The data offsets stay those of the source pages, whatever the new pgoff; the guard
+    // markers of the copied pages go along (a new pgoff means no markers: installing one
+    // gives an anonymous area its anon_vma).
+    let data = vma.data.as_ref().map(|data| data.repgoffed(pgoff, new_pgoff));
+    let pages = pgoff..pgoff.wrapping_add(len >> PAGE_SHIFT);
+    let guards = if unfaulted { None } else { GuardPages::union_within([(vma.guards.as_ref(), pages)]) };
+    let pgoff = new_pgoff;
     let mut vmg = VmaMergeRequest::with_attrs_of(vma, addr, end, pgoff);
+    vmg.data = data.clone();
+    vmg.guards = guards.clone();
     if txn.find(addr, end - 1).is_some() {
         return Err(VmaError::Occupied);
     }
@@ -71,7 +82,7 @@ pub fn copy_vma_in(
     if vmg.state == MergeState::ErrorNoMem {
         return Err(VmaError::NoMemory);
     }
-    let copy = Arc::new(Vma { start: addr, end, pgoff, ..vma.duplicate() });
+    let copy = Arc::new(Vma { start: addr, end, pgoff, data, guards, ..vma.duplicate() });
     txn.insert(copy.clone())?;
     Ok((copy, false))
 }
@@ -108,6 +119,7 @@ pub fn merge_extend(tree: &VmaTree, vma: &Arc<Vma>, delta: u64) -> Option<Arc<Vm
 pub fn merge_extend_in(txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, delta: u64) -> Option<Arc<Vma>> {
     let end = vma.end.checked_add(delta)?;
     let mut vmg = VmaMergeRequest::with_attrs_of(vma, vma.end, end, vma.end_pgoff());
+    vmg.guards = None; // new pages: whatever markers the area's set holds past its end are stale
     vmg.prev = Some(vma.clone());
     vmg.next = VmaCursor::new(txn, vma.end).around(vma.end, end).1.cloned();
     merge_new_range_in(txn, &mut vmg)

@@ -188,6 +188,17 @@ impl VmFlags {
         self.0
     }
 
+    /// Every flag of `self` and of `other`: `|` for constants.
+    ///
+    /// ```
+    /// use vma::VmFlags;
+    /// const RW: VmFlags = VmFlags::READ.union(VmFlags::WRITE);
+    /// assert_eq!(RW, VmFlags::READ | VmFlags::WRITE);
+    /// ```
+    pub const fn union(self, other: VmFlags) -> VmFlags {
+        VmFlags(self.0 | other.0)
+    }
+
     /// Whether no flag is set.
     ///
     /// ```

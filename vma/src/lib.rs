@@ -38,8 +38,10 @@
 mod anon;
 mod blocker;
 mod copy;
+mod data;
 mod error;
 mod flags;
+mod guards;
 mod merge;
 mod modify;
 mod split;
@@ -53,13 +55,15 @@ pub use anon::{
 };
 pub use blocker::{merge_blocker, MergeBlocker};
 pub use copy::{copy_vma, copy_vma_in, merge_extend, merge_extend_in};
+pub use data::{AreaData, AreaValue, Fork};
 pub use error::VmaError;
 pub use flags::VmFlags;
+pub use guards::GuardPages;
 pub use merge::{
     commit_merge, merge_existing_range, merge_existing_range_in, merge_new_range, merge_new_range_in, vma_expand,
     vma_expand_in, vma_shrink, vma_shrink_in, Adjust, MergeState, VmaMergeRequest,
 };
 pub use modify::{vma_modify, vma_modify_in, VmaChange};
 pub use split::{split_vma, split_vma_in};
-pub use tree::{validate_view, VmaCursor, VmaTree, VmaTxn, DEFAULT_MAX_MAP_COUNT};
+pub use tree::{validate_view, AreaChanges, VmaCursor, VmaTree, VmaTxn, DEFAULT_MAX_MAP_COUNT};
 pub use vma::{File, MemPolicy, UffdCtx, VmOps, Vma, VmaId, PAGE_SHIFT, PAGE_SIZE};

@@ -15,6 +15,8 @@
 use std::sync::Arc;
 
 use crate::anon::{dup_anon_vma, same_anon, AnonRef};
+use crate::data::{data_continues, AreaData};
+use crate::guards::GuardPages;
 use crate::vma::same_object;
 use crate::{File, MemPolicy, UffdCtx, VmFlags, Vma, VmaError, VmaTree, VmaTxn, PAGE_SHIFT, PAGE_SIZE};
 
@@ -82,6 +84,11 @@ pub struct VmaMergeRequest {
     pub uffd: Option<Arc<UffdCtx>>,
     /// Proposed anonymous name.
     pub anon_name: Option<Arc<str>>,
+    /// Proposed runtime data, placed (its offsets follow `pgoff`).
+    pub data: Option<AreaData>,
+    /// Guard markers the range brings along (by pgoff, within the range): those of the
+    /// part of `middle`, or of the pages a move copies.
+    pub guards: Option<Arc<GuardPages>>,
     /// Only try to grow `prev`; never look at `next` (brk).
     pub just_expand: bool,
     /// An allocation failure ends the attempt quietly with `NoMerge` instead of
@@ -113,6 +120,8 @@ impl VmaMergeRequest {
             policy: None,
             uffd: None,
             anon_name: None,
+            data: None,
+            guards: None,
             just_expand: false,
             give_up_on_oom: false,
             state: MergeState::Start,
@@ -150,6 +159,11 @@ impl VmaMergeRequest {
             policy: vma.policy.clone(),
             uffd: vma.uffd.clone(),
             anon_name: vma.anon_name.clone(),
+            data: vma.data.clone(),
+            guards: GuardPages::union_within([(
+                vma.guards.as_ref(),
+                pgoff..pgoff.wrapping_add((end - start) >> PAGE_SHIFT),
+            )]),
             ..VmaMergeRequest::new_range(start, end, pgoff, vma.flags, vma.file.clone())
         }
     }
@@ -205,6 +219,7 @@ impl VmaMergeRequest {
             && self.is_mergeable_with(prev)
             && self.anon_allows(prev)
             && prev.end_pgoff() == self.pgoff
+            && data_continues(prev.data.as_ref(), prev.end_pgoff(), self.data.as_ref(), self.pgoff)
     }
 
     /// Right adjacency: `next` touches `end`, is compatible and pgoff-contiguous; when the
@@ -227,6 +242,7 @@ impl VmaMergeRequest {
             && self.is_mergeable_with(next)
             && self.anon_allows(next)
             && next.pgoff == self.pgoff.wrapping_add(self.pages())
+            && data_continues(self.data.as_ref(), next.pgoff, next.data.as_ref(), next.pgoff)
             && prev_next_agree
     }
 }
@@ -310,6 +326,7 @@ pub fn commit_merge(
         pgoff: vmg.pgoff,
         flags: target.flags | sticky,
         anon: dup_anon_vma(&target, anon_source.as_ref()),
+        guards: merged_guards(vmg, &target, adjust.as_ref(), remove),
         ..(*target).clone()
     });
     let applied = txn.atomic(|txn| {
@@ -331,6 +348,21 @@ pub fn commit_merge(
             Err(err)
         }
     }
+}
+
+/// The guard markers of a merge's survivor: those of every part it is made of, each clipped
+/// to the pages it brings (the survivor's range holds new pages only where `vmg` brings them).
+fn merged_guards(
+    vmg: &VmaMergeRequest,
+    target: &Vma,
+    adjust: Option<&Adjust>,
+    remove: &[Arc<Vma>],
+) -> Option<Arc<GuardPages>> {
+    let survivor = vmg.pgoff..vmg.pgoff.wrapping_add(vmg.pages());
+    let clip = |v: &Vma| v.pgoff.max(survivor.start)..v.end_pgoff().min(survivor.end);
+    let areas = [Some(target), adjust.map(|a| &*a.vma), vmg.middle.as_deref()].into_iter().flatten();
+    let parts = areas.chain(remove.iter().map(|v| &**v)).map(|v| (v.guards.as_ref(), clip(v)));
+    GuardPages::union_within(parts.chain([(vmg.guards.as_ref(), survivor.clone())]))
 }
 
 /// The request's range before the engine touched it, to restore when nothing merges.

@@ -9,6 +9,8 @@ use core::fmt;
 use std::sync::Arc;
 
 use crate::anon::AnonRef;
+use crate::data::AreaData;
+use crate::guards::GuardPages;
 use crate::VmFlags;
 
 /// Bytes per page.
@@ -141,12 +143,15 @@ impl File {
 pub struct VmOps {
     close: Option<CloseHook>,
     may_split: Option<MaySplitHook>,
+    mremap: Option<MremapHook>,
 }
 
 /// A `close` hook.
 type CloseHook = Arc<dyn Fn(&Vma) + Send + Sync>;
 /// A `may_split` hook: the area and the split address; `Err(errno)` refuses.
 type MaySplitHook = Arc<dyn Fn(&Vma, u64) -> Result<(), i32> + Send + Sync>;
+/// An `mremap` hook: the area as it was and its moved copy; `Err(errno)` refuses the move.
+type MremapHook = Arc<dyn Fn(&Vma, &Vma) -> Result<(), i32> + Send + Sync>;
 
 impl VmOps {
     /// Ops with no hooks.
@@ -180,6 +185,19 @@ impl VmOps {
         self
     }
 
+    /// These ops with an `mremap` hook, called when mremap moves the area, with the area as
+    /// it was and its new copy; `Err(errno)` refuses the move, which then changes nothing.
+    ///
+    /// ```
+    /// let ops = vma::VmOps::new().with_mremap(|_old, _new| Err(1));
+    /// let v = vma::Vma::new(0, 0x1000, 0, vma::VmFlags::READ).with_ops(ops);
+    /// assert_eq!(v.mremap_hook(&v.resized(0x5000, 0x6000)), Err(1));
+    /// ```
+    pub fn with_mremap(mut self, mremap: impl Fn(&Vma, &Vma) -> Result<(), i32> + Send + Sync + 'static) -> VmOps {
+        self.mremap = Some(Arc::new(mremap));
+        self
+    }
+
     /// Whether there is a `close` hook.
     ///
     /// ```
@@ -195,6 +213,7 @@ impl fmt::Debug for VmOps {
         f.debug_struct("VmOps")
             .field("close", &self.close.is_some())
             .field("may_split", &self.may_split.is_some())
+            .field("mremap", &self.mremap.is_some())
             .finish()
     }
 }
@@ -323,6 +342,11 @@ pub struct Vma {
     pub uffd: Option<Arc<UffdCtx>>,
     /// Name of an anonymous area (`prctl(PR_SET_VMA_ANON_NAME)`), compared by content.
     pub anon_name: Option<Arc<str>>,
+    /// The runtime's value for this area, if it attached one ([`Vma::with_data`]).
+    pub data: Option<AreaData>,
+    /// Guard markers on pages of the area (MADV_GUARD_INSTALL), by pgoff; may hold offsets
+    /// outside the area, which every query ignores.
+    pub guards: Option<Arc<GuardPages>>,
 }
 
 impl Vma {
@@ -345,6 +369,8 @@ impl Vma {
             policy: None,
             uffd: None,
             anon_name: None,
+            data: None,
+            guards: None,
         }
     }
 
@@ -446,6 +472,93 @@ impl Vma {
         self
     }
 
+    /// This area with a runtime's value attached: the area's first page is page 0 of it.
+    ///
+    /// ```
+    /// use vma::{AreaData, AreaValue, Vma, VmFlags};
+    /// struct Tag;
+    /// impl AreaValue for Tag {}
+    /// let v = Vma::new(0x5000, 0x8000, 5, VmFlags::READ).with_data(AreaData::new(Tag));
+    /// assert_eq!(v.data_offset(0x5000), Some(0));
+    /// assert_eq!(v.resized(0x6000, 0x8000).data_offset(0x6000), Some(1)); // pieces keep their offset
+    /// ```
+    pub fn with_data(mut self, data: AreaData) -> Vma {
+        self.data = Some(data.placed_at(self.pgoff));
+        self
+    }
+
+    /// The runtime's value, when the area carries one of type `T`.
+    ///
+    /// ```
+    /// use vma::{AreaData, AreaValue, Vma, VmFlags};
+    /// struct Tag(u32);
+    /// impl AreaValue for Tag {}
+    /// let v = Vma::new(0, 0x1000, 0, VmFlags::READ).with_data(AreaData::new(Tag(7)));
+    /// assert_eq!(v.data::<Tag>().map(|t| t.0), Some(7));
+    /// assert!(Vma::new(0, 0x1000, 0, VmFlags::READ).data::<Tag>().is_none());
+    /// ```
+    pub fn data<T: core::any::Any>(&self) -> Option<&T> {
+        self.data.as_ref().and_then(|data| data.get())
+    }
+
+    /// The page offset of `addr` (which should lie in the area) into the area's data.
+    ///
+    /// ```
+    /// use vma::{AreaData, AreaValue, Vma, VmFlags};
+    /// struct Tag;
+    /// impl AreaValue for Tag {}
+    /// let v = Vma::new(0x1000, 0x4000, 0, VmFlags::READ).with_data(AreaData::new(Tag));
+    /// assert_eq!(v.data_offset(0x3000), Some(2));
+    /// ```
+    pub fn data_offset(&self, addr: u64) -> Option<u64> {
+        self.data.as_ref().map(|data| data.offset(self.pgoff_at(addr)))
+    }
+
+    /// Whether a guard marker covers the page at `addr` (which should lie in the area).
+    ///
+    /// ```
+    /// let v = vma::Vma::new(0x1000, 0x4000, 1, vma::VmFlags::READ).with_guards(0x2000, 0x3000, true);
+    /// assert!(v.is_guard(0x2fff) && !v.is_guard(0x3000));
+    /// ```
+    pub fn is_guard(&self, addr: u64) -> bool {
+        self.contains(addr) && self.guards.as_ref().is_some_and(|g| g.contains(self.pgoff_at(addr)))
+    }
+
+    /// The guarded parts of `[start, end)` within the area, as address ranges in order.
+    ///
+    /// ```
+    /// let v = vma::Vma::new(0x1000, 0x9000, 1, vma::VmFlags::READ)
+    ///     .with_guards(0x2000, 0x4000, true)
+    ///     .with_guards(0x6000, 0x7000, true);
+    /// assert_eq!(v.guard_ranges(0x3000, 0x9000), vec![0x3000..0x4000, 0x6000..0x7000]);
+    /// ```
+    pub fn guard_ranges(&self, start: u64, end: u64) -> Vec<core::ops::Range<u64>> {
+        let (start, end) = (start.max(self.start), end.min(self.end));
+        let Some(guards) = self.guards.as_ref().filter(|_| start < end) else { return Vec::new() };
+        let to_addr = |pgoff: u64| self.start + (pgoff.wrapping_sub(self.pgoff) << PAGE_SHIFT);
+        guards.within(self.pgoff_at(start)..self.pgoff_at(end)).map(|p| to_addr(p.start)..to_addr(p.end)).collect()
+    }
+
+    /// A new version (same id) with the guard markers of `[start, end)` (clipped to the area)
+    /// set (`on`) or cleared.
+    ///
+    /// ```
+    /// let v = vma::Vma::new(0, 0x3000, 0, vma::VmFlags::READ).with_guards(0, 0x3000, true);
+    /// let w = v.with_guards(0x1000, 0x2000, false);
+    /// assert!(w.is_guard(0) && !w.is_guard(0x1000) && w.id() == v.id());
+    /// assert!(w.with_guards(0, 0x3000, false).guards.is_none());
+    /// ```
+    pub fn with_guards(&self, start: u64, end: u64, on: bool) -> Vma {
+        let (start, end) = (start.max(self.start), end.min(self.end));
+        let mut version = self.clone();
+        if start < end {
+            let pages = self.pgoff_at(start)..self.pgoff_at(end);
+            let set = self.guards.as_deref().cloned().unwrap_or_default().with(pages, on);
+            version.guards = (!set.is_empty()).then(|| Arc::new(set));
+        }
+        version
+    }
+
     /// The number of pages.
     ///
     /// ```
@@ -537,6 +650,20 @@ impl Vma {
     pub fn may_split(&self, addr: u64) -> Result<(), i32> {
         match self.ops.as_ref().and_then(|ops| ops.may_split.as_ref()) {
             Some(hook) => hook(self, addr),
+            None => Ok(()),
+        }
+    }
+
+    /// Asks the `mremap` hook whether the area may move to `moved` (its copy at the new
+    /// place); `Ok` without one.
+    ///
+    /// ```
+    /// let v = vma::Vma::new(0, 0x1000, 0, vma::VmFlags::READ);
+    /// assert_eq!(v.mremap_hook(&v.resized(0x4000, 0x5000)), Ok(()));
+    /// ```
+    pub fn mremap_hook(&self, moved: &Vma) -> Result<(), i32> {
+        match self.ops.as_ref().and_then(|ops| ops.mremap.as_ref()) {
+            Some(hook) => hook(self, moved),
             None => Ok(()),
         }
     }
