@@ -41,7 +41,7 @@ export RUSTFLAGS="${RUSTFLAGS:-} $flags"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-0}"
 
 # The loom test targets, one per crate.
-packages=(-p maple -p vma)
+packages=(-p maple-mm-tree -p maple-mm-vma)
 
 now() { date +%s.%N; }
 since() { awk -v start="$1" -v end="$(now)" 'BEGIN { printf "%.1fs", end - start }'; }

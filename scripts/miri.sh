@@ -48,18 +48,18 @@ status=0
 
 echo "miri: maple and vma, unit and integration tests ($(elapsed) so far)"
 MIRIFLAGS="$base -Zmiri-ignore-leaks $extra" \
-    cargo "+$toolchain" miri test -p maple -p vma --lib --tests -- "$@" || status=$?
+    cargo "+$toolchain" miri test -p maple-mm-tree -p maple-mm-vma --lib --tests -- "$@" || status=$?
 
 if [ "$status" -eq 0 ] && [ "${MIRI_DOCTESTS:-0}" = 1 ]; then
     echo "miri: doc-tests ($(elapsed) so far)"
     MIRIFLAGS="$base -Zmiri-ignore-leaks $extra" \
-        cargo "+$toolchain" miri test -p maple -p vma --doc -- "$@" || status=$?
+        cargo "+$toolchain" miri test -p maple-mm-tree -p maple-mm-vma --doc -- "$@" || status=$?
 fi
 
 if [ "$status" -eq 0 ] && [ "$#" -eq 0 ]; then
     # Leak-checked: trees with their own collector, dropped with it before the test ends.
     echo "miri: leak check of the own-collector tests ($(elapsed) so far)"
-    MIRIFLAGS="$base $extra" cargo "+$toolchain" miri test -p maple --test threads --test atomic -- \
+    MIRIFLAGS="$base $extra" cargo "+$toolchain" miri test -p maple-mm-tree --test threads --test atomic -- \
         replaced_values_are_dropped_once_when_readers_are_gone \
         a_snapshot_keeps_overwritten_values_alive \
         a_dropped_transaction_drops_its_own_values_at_once \
