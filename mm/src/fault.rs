@@ -127,14 +127,15 @@ impl Mm {
     /// The fault under the writer lock, inside the call's transaction.
     fn fault_locked(&self, txn: &mut VmaTxn<'_>, addr: u64, access: Access) -> Result<Fault, Signal> {
         let found = Areas(txn).find_vma(addr).cloned();
+        let had_anon = found.as_ref().is_some_and(|vma| vma.anon.is_some());
         let (vma, stack_grew) = match found {
             Some(vma) if vma.start <= addr => (vma, false),
             Some(vma) if vma.flags.contains(VmFlags::GROWSDOWN) => (self.expand_stack(txn, &vma, addr)?, true),
             _ => return Err(Signal::Segv),
         };
-        let mut fault = self.fault_in(txn, &vma, addr, access)?;
-        fault.stack_grew = stack_grew;
-        Ok(fault)
+        let fault = self.fault_in(txn, &vma, addr, access)?;
+        let anon_vma_created = !had_anon && fault.area.anon.is_some();
+        Ok(Fault { stack_grew, anon_vma_created, ..fault })
     }
 
     /// The fault when it changes nothing: `None` when it needs the writer lock.
@@ -155,7 +156,6 @@ impl Mm {
         if !permitted(vma, access) || vma.is_guard(addr) {
             return Err(Signal::Segv);
         }
-        let had_anon = vma.anon.is_some();
         let vma = match access == Access::Write && is_cow(vma) {
             // do_anonymous_page / do_cow_fault prepare the anon_vma before they look at
             // the file, so a write past the end still allocates one.
@@ -165,8 +165,7 @@ impl Mm {
         if beyond_eof(&vma, addr) {
             return Err(Signal::Bus);
         }
-        let created = !had_anon && vma.anon.is_some();
-        Ok(Fault { anon_vma_created: created, ..Fault::new(vma, addr) })
+        Ok(Fault::new(vma, addr))
     }
 
     /// expand_downwards: grows the growsdown `vma` down to the page of `addr`.

@@ -354,6 +354,9 @@ impl Mm {
                     new
                 }
             };
+            if overlap > 0 {
+                self.note_unmapped(addr..end);
+            }
             self.closing(removed);
             Ok(vma)
         })
@@ -408,6 +411,7 @@ impl Mm {
         }
         self.gather_unmap(txn, start, end)?;
         let removed = txn.clear(start, end)?;
+        self.note_unmapped(start..end);
         self.closing(removed);
         Ok(())
     }

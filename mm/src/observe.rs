@@ -89,6 +89,9 @@ pub struct Change {
     pub removed: Vec<Arc<Vma>>,
     /// Area versions that entered the tree, in address order.
     pub added: Vec<Arc<Vma>>,
+    /// Ranges unmapped by the call (munmap, and what mmap, mremap and brk unmap), sorted
+    /// and joined: their pages are gone, whatever is mapped there now.
+    pub unmapped: Vec<Range<u64>>,
     /// Ranges whose page contents were dropped while their areas stay (MADV_DONTNEED,
     /// MADV_FREE, MADV_REMOVE, MADV_GUARD_INSTALL): the next access finds zeroes (anonymous
     /// memory) or the file's data.
@@ -104,13 +107,17 @@ impl Change {
     /// assert!(mm::Change::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.removed.is_empty() && self.added.is_empty() && self.discarded.is_empty() && self.moved.is_empty()
+        self.removed.is_empty()
+            && self.added.is_empty()
+            && self.unmapped.is_empty()
+            && self.discarded.is_empty()
+            && self.moved.is_empty()
     }
 
     /// The ranges whose old translations are no longer valid, sorted and joined: the parts
     /// of removed areas not mapped the same way by an added area (unmapped, or with other
-    /// access bits, sharing, file, file offset or runtime data), the discarded ranges and
-    /// the sources of moves. An area that only gained an anon_vma, a lock bit, a name or a
+    /// access bits, sharing, file, file offset or runtime data), the unmapped and discarded
+    /// ranges, and the sources of moves. An area that only gained an anon_vma, a lock bit, a name or a
     /// larger size invalidates nothing.
     ///
     /// ```
@@ -140,6 +147,7 @@ impl Change {
                 ranges.push(covered..old.end);
             }
         }
+        ranges.extend(self.unmapped.iter().cloned());
         ranges.extend(self.discarded.iter().cloned());
         ranges.extend(self.moved.iter().map(|m| m.from..m.from + m.len));
         join(ranges)
@@ -245,6 +253,14 @@ impl Mm {
         call.to_close.clear();
     }
 
+    /// Notes that the call unmaps `range` (under the writer lock).
+    pub(crate) fn note_unmapped(&self, range: Range<u64>) {
+        let mut call = self.call.lock();
+        if !call.observers.is_empty() {
+            call.pending.unmapped.push(range);
+        }
+    }
+
     /// Notes that the call drops the page contents of `range` (under the writer lock).
     pub(crate) fn note_discarded(&self, range: Range<u64>) {
         let mut call = self.call.lock();
@@ -282,6 +298,7 @@ impl Mm {
             let areas = txn.changes();
             change.removed = areas.removed;
             change.added = areas.added;
+            change.unmapped = join(core::mem::take(&mut change.unmapped));
             let told = !change.is_empty();
             for observer in observers.iter().filter(|_| told) {
                 observer.before(&change);

@@ -9,7 +9,9 @@ use crate::{MapFlags, OpenFile, Prot};
 ///
 /// Data takes part in merging (see [`vma::AreaValue`]): a new range merges with a neighbour
 /// only when both carry no data, or the neighbour's data continues into the new one's. A
-/// request with ops never merges: the area it makes is its own, so its hooks stay its own.
+/// request with ops never merges into a neighbour, so its hooks stay on its own area; as in
+/// Linux, a later mapping may still merge into that area (a close hook only keeps a merge
+/// from deleting it), unless the area carries data that continues only into itself.
 ///
 /// ```
 /// use mm::{MapFlags, MapRequest, Mm, Prot};

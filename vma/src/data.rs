@@ -116,8 +116,9 @@ impl<T: AreaValue> Erased for T {
 /// A runtime's value attached to an area, and where the area lies in it.
 ///
 /// Build one with [`AreaData::new`] and attach it with [`Vma::with_data`](crate::Vma::with_data)
-/// (or `mm`'s `mmap_with`); read it back with [`Vma::data`](crate::Vma::data) and
-/// [`Vma::data_offset`](crate::Vma::data_offset).
+/// (or `mm`'s `MapRequest::data`); read it back with [`Vma::data`](crate::Vma::data) and
+/// [`Vma::data_offset`](crate::Vma::data_offset). Attaching places the data by the offset
+/// set with [`AreaData::at_offset`] (0 by default), whatever areas it was on before.
 ///
 /// ```
 /// use vma::{AreaData, AreaValue, Vma, VmFlags};
@@ -130,7 +131,9 @@ impl<T: AreaValue> Erased for T {
 #[derive(Clone)]
 pub struct AreaData {
     value: Arc<dyn Erased>,
-    /// The area's pgoff at data offset 0 (wrapping), so `offset = pgoff - base`.
+    /// The data offset of the first page of the area it is attached to.
+    start_offset: u64,
+    /// Once attached: the area's pgoff at data offset 0 (wrapping), so `offset = pgoff - base`.
     base: u64,
 }
 
@@ -158,7 +161,23 @@ impl AreaData {
     /// assert!(std::ptr::eq(data.get::<Plain>().unwrap(), &*value));
     /// ```
     pub fn shared<T: AreaValue>(value: Arc<T>) -> AreaData {
-        AreaData { value: value as Arc<dyn Erased>, base: 0 }
+        AreaData { value: value as Arc<dyn Erased>, start_offset: 0, base: 0 }
+    }
+
+    /// This data with page `offset` of it at the start of the area it is attached to (0
+    /// unless set): a runtime mapping the next part of the same value next to an area that
+    /// holds its first pages, so that the two may merge.
+    ///
+    /// ```
+    /// use vma::{AreaData, AreaValue, Vma, VmFlags};
+    /// struct Tag;
+    /// impl AreaValue for Tag {}
+    /// let v = Vma::new(0, 0x2000, 0, VmFlags::READ).with_data(AreaData::new(Tag).at_offset(6));
+    /// assert_eq!(v.data_offset(0x1000), Some(7));
+    /// ```
+    pub fn at_offset(mut self, offset: u64) -> AreaData {
+        self.start_offset = offset;
+        self
     }
 
     /// The value, when it is a `T`.
@@ -185,16 +204,16 @@ impl AreaData {
         core::ptr::addr_eq(Arc::as_ptr(&self.value), Arc::as_ptr(&other.value))
     }
 
-    /// This data placed so that `pgoff` (the area's pgoff at its start) is offset 0.
+    /// This data placed on an area whose pgoff at its start is `pgoff`.
     pub(crate) fn placed_at(mut self, pgoff: u64) -> AreaData {
-        self.base = pgoff;
+        self.base = pgoff.wrapping_sub(self.start_offset);
         self
     }
 
     /// The same offsets for an area whose pgoff at a given address changes from `old` to
     /// `new` (mremap moving an area that has never been faulted takes a new pgoff).
     pub(crate) fn repgoffed(&self, old: u64, new: u64) -> AreaData {
-        AreaData { value: self.value.clone(), base: self.base.wrapping_add(new.wrapping_sub(old)) }
+        AreaData { base: self.base.wrapping_add(new.wrapping_sub(old)), ..self.clone() }
     }
 
     /// The data offset of the page at file offset `pgoff`.
@@ -219,7 +238,7 @@ impl AreaData {
     pub fn forked(&self) -> Option<AreaData> {
         match self.value.fork_erased() {
             Fork::Share => Some(self.clone()),
-            Fork::Copy(value) => Some(AreaData { value, base: self.base }),
+            Fork::Copy(value) => Some(AreaData { value, ..self.clone() }),
             Fork::Drop => None,
         }
     }

@@ -459,9 +459,12 @@ impl<'t> VmaTxn<'t> {
         if start >= end || start % PAGE_SIZE != 0 || end % PAGE_SIZE != 0 {
             return Err(VmaError::InvalidRange);
         }
-        self.touched.push(Range { first: start, last: end - 1 });
         let hit: Vec<Arc<Vma>> =
             self.txn.range(Range { first: start, last: end - 1 }).map(|(_, v)| v.clone()).collect();
+        // The trimmed pieces reach past the cleared range, to the ends of the areas hit.
+        let first = hit.first().map_or(start, |v| v.start.min(start));
+        let last = hit.last().map_or(end, |v| v.end.max(end)) - 1;
+        self.touched.push(Range { first, last });
         let mut pieces = Vec::new();
         let mut removed = Vec::new();
         let mut added = 0isize;
