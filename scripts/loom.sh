@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the loom models of the reader contract: maple's publication (maple/tests/loom.rs) and
-# the VMA merge engine's operations on top of it (vma/tests/loom.rs). docs/concurrency.md
+# Runs the loom models of the reader contract: maple's publication (maple/tests/loom.rs), the
+# VMA merge engine's operations on top of it (vma/tests/loom.rs), and whole system calls of
+# the address space (mm/tests/loom.rs). docs/concurrency.md
 # describes what each model covers.
 #
 #   bash scripts/loom.sh                 # the models must pass: exit 0
@@ -41,7 +42,7 @@ export RUSTFLAGS="${RUSTFLAGS:-} $flags"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-0}"
 
 # The loom test targets, one per crate.
-packages=(-p maple-mm-tree -p maple-mm-vma)
+packages=(-p maple-mm-tree -p maple-mm-vma -p maple-mm-core)
 
 now() { date +%s.%N; }
 since() { awk -v start="$1" -v end="$(now)" 'BEGIN { printf "%.1fs", end - start }'; }
