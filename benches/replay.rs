@@ -82,6 +82,12 @@ fn bench(c: &mut Criterion, name: &str, scripts: &[Script], in_place: bool) {
             }
         })
     });
+    // The calls alone (no final report), without and with an observer that does nothing: the
+    // cost of computing each call's change and telling it.
+    for observed in [false, true] {
+        let name = if observed { "engine-calls+noop-observer" } else { "engine-calls" };
+        group.bench_function(name, |b| b.iter(|| replay_calls(scripts, observed)));
+    }
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     group.bench_function("kernel", |b| {
         b.iter(|| {
@@ -102,6 +108,23 @@ fn bench(c: &mut Criterion, name: &str, scripts: &[Script], in_place: bool) {
         });
     }
     group.finish();
+}
+
+/// An observer that is told every change and does nothing with it.
+struct Noop;
+impl mm::Observer for Noop {}
+
+/// Every op of every script on a fresh engine, with a no-op observer when `observed`.
+fn replay_calls(scripts: &[Script], observed: bool) {
+    for script in scripts {
+        let replay = maple_mm::engine::Replay::new(script).expect("within limits");
+        if observed {
+            replay.mm().observe(std::sync::Arc::new(Noop));
+        }
+        for op in &script.ops {
+            black_box(replay.apply(op));
+        }
+    }
 }
 
 fn replay(c: &mut Criterion) {
