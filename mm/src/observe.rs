@@ -225,7 +225,8 @@ impl Observer for ChangeLog {
 /// transaction: page-level effects to report, areas to close once it is published.
 #[derive(Default)]
 pub(crate) struct CallState {
-    observers: Vec<Arc<dyn Observer>>,
+    /// Shared so that a call takes them without allocating.
+    observers: Arc<Vec<Arc<dyn Observer>>>,
     /// Discards and moves of the call in progress (kept only while someone observes).
     pending: Change,
     /// Areas the call removed whole, whose `close` hooks run after it is published.
@@ -243,7 +244,10 @@ impl Mm {
     /// ```
     pub fn observe(&self, observer: Arc<dyn Observer>) {
         let _lock = self.write_lock();
-        self.call.lock().observers.push(observer);
+        let mut call = self.call.lock();
+        let mut list = Vec::clone(&call.observers);
+        list.push(observer);
+        call.observers = Arc::new(list);
     }
 
     /// Forgets what a call that ended without publishing left behind. Under the writer lock.

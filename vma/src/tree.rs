@@ -581,10 +581,23 @@ impl<'t> VmaTxn<'t> {
         let published = self.tree.snapshot();
         let mut changes = AreaChanges::default();
         for window in coalesce(&self.touched) {
-            let old = published.range(window).map(|(_, v)| v);
-            changes.removed.extend(old.filter(|v| !holds(&self.txn, v)).cloned());
-            let new = self.txn.range(window).map(|(_, v)| v);
-            changes.added.extend(new.filter(|v| !holds(&published, v)).cloned());
+            let old: Vec<&Arc<Vma>> = published.range(window).map(|(_, v)| v).collect();
+            let new: Vec<&Arc<Vma>> = self.txn.range(window).map(|(_, v)| v).collect();
+            // Both in address order: an area is unchanged when the same version is in both.
+            let (mut i, mut j) = (0, 0);
+            while i < old.len() || j < new.len() {
+                match (old.get(i), new.get(j)) {
+                    (Some(o), Some(n)) if Arc::ptr_eq(o, n) => (i, j) = (i + 1, j + 1),
+                    (Some(o), n) if n.map_or(true, |n| o.start <= n.start) => {
+                        changes.removed.push(Arc::clone(o));
+                        i += 1;
+                    }
+                    (_, n) => {
+                        changes.added.extend(n.map(|n| Arc::clone(n)));
+                        j += 1;
+                    }
+                }
+            }
         }
         for list in [&mut changes.removed, &mut changes.added] {
             list.dedup_by(|a, b| Arc::ptr_eq(a, b));
@@ -625,11 +638,6 @@ fn coalesce(ranges: &[Range]) -> Vec<Range> {
         }
     }
     joined
-}
-
-/// Whether `view` holds this very version of `vma` (the same allocation at its start).
-fn holds(view: &View<'_, Arc<Vma>>, vma: &Arc<Vma>) -> bool {
-    view.get(vma.start).is_some_and(|found| Arc::ptr_eq(found, vma))
 }
 
 fn check_bounds(vma: &Vma) -> Result<(), VmaError> {
