@@ -40,7 +40,7 @@ mod mmap;
 mod mprotect;
 mod mremap;
 
-pub use args::{Access, Advice, MapFlags, MlockFlags, MremapFlags, Prot};
+pub use args::{Access, Advice, MapFlags, MlockFlags, MremapFlags, MsealFlags, Prot};
 pub use errno::{Errno, Signal};
 pub use file::OpenFile;
 pub use layout::{Layout, Limits};
