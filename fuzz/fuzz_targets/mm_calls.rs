@@ -55,6 +55,8 @@ struct Setup {
     /// RLIMIT_STACK in pages (`None`: 8 MiB).
     stack_pages: Option<u8>,
     bottom_up: bool,
+    /// RLIMIT_DATA in pages (`None`: unlimited).
+    data_pages: Option<u16>,
 }
 
 impl Setup {
@@ -73,6 +75,9 @@ impl Setup {
         }
         if let Some(pages) = self.stack_pages {
             limits.stack = u64::from(pages) * P;
+        }
+        if let Some(pages) = self.data_pages {
+            limits.data = u64::from(pages) * P;
         }
         let layout = Layout { top_down: !self.bottom_up, ..Layout::default() };
         Mm::with_layout(layout, limits)

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use vma::{AnonRef, VmFlags, VmaTree};
 
 use crate::mm::Areas;
@@ -31,11 +31,11 @@ impl Mm {
     pub fn fork(&self) -> Result<Mm, Errno> {
         let heap = self.write_lock();
         let child = Mm {
-            vmas: VmaTree::with_max_map_count(self.limits.max_map_count),
+            vmas: VmaTree::with_max_map_count(self.limits().max_map_count),
             guards: maple::Tree::new(),
             lock: Mutex::new(*heap),
             layout: self.layout,
-            limits: self.limits,
+            limits: RwLock::new(self.limits()),
         };
         let snap = self.snapshot();
         let charged: u64 = snap.vmas().filter(|v| v.flags.contains(VmFlags::ACCOUNT)).map(|v| v.pages()).sum();

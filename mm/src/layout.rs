@@ -2,6 +2,8 @@
 
 use vma::{DEFAULT_MAX_MAP_COUNT, PAGE_SIZE};
 
+use crate::RLIM_INFINITY;
+
 /// The shape of an address space (x86_64 defaults with 4 KiB pages).
 ///
 /// ```
@@ -52,16 +54,25 @@ impl Layout {
 }
 
 /// Resource limits of an address space. The defaults are those of a root process on a
-/// default Linux system: everything unlimited except the map count and the stack.
+/// default Linux system: everything unlimited except the map count, the stack (8 MiB, hard
+/// limit unlimited) and locked memory (8 MiB, hard limit the same), with `CAP_IPC_LOCK` and
+/// `CAP_SYS_RESOURCE`.
 ///
-/// The address-space, lock and commit limits are checked against totals summed over the
-/// areas when a call needs them (O(areas)), and only when the limit is finite (or, for the
-/// lock limit, without `CAP_IPC_LOCK`); the defaults cost nothing.
+/// The four resource fields are the soft limits (`rlim_cur`) that the calls enforce;
+/// [`Limits::hard`] holds their hard limits. [`Mm::setrlimit`](crate::Mm::setrlimit) changes
+/// both at run time, [`Mm::limits`](crate::Mm::limits) reads them back. An address space made
+/// with a soft limit above its hard limit takes the hard limit up to the soft one.
+///
+/// The address-space, data, lock and commit limits are checked against totals summed over
+/// the areas when a call needs them (O(areas)), and only when the limit is finite (or, for
+/// the lock limit, without `CAP_IPC_LOCK`); the defaults cost nothing.
 ///
 /// ```
 /// let limits = mm::Limits::default();
 /// assert_eq!(limits.max_map_count, 65530);
 /// assert_eq!(limits.stack, 8 << 20);
+/// assert_eq!(limits.hard.stack, mm::RLIM_INFINITY);
+/// assert_eq!(limits.data, mm::RLIM_INFINITY);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -69,25 +80,61 @@ pub struct Limits {
     pub max_map_count: usize,
     /// `RLIMIT_AS` in bytes: the most address space mapped in all.
     pub address_space: u64,
+    /// `RLIMIT_DATA` in bytes: the most private writable memory that is not a stack
+    /// (mappings and the heap).
+    pub data: u64,
     /// `RLIMIT_STACK` in bytes: how far a growsdown area may grow.
     pub stack: u64,
     /// `RLIMIT_MEMLOCK` in bytes.
     pub memlock: u64,
+    /// The hard limits (`rlim_max`) of the four resources above.
+    pub hard: HardLimits,
     /// Whether the caller has `CAP_IPC_LOCK` (locks ignore `memlock`).
     pub ipc_lock: bool,
+    /// Whether the caller has `CAP_SYS_RESOURCE` (may raise hard limits).
+    pub sys_resource: bool,
     /// The commit limit in pages for VM_ACCOUNT charges (`None`: the heuristic overcommit
     /// mode, which refuses nothing this model can ask).
     pub commit_pages: Option<u64>,
+}
+
+/// The hard limits (`rlim_max`) of the resources in [`Limits`]: how far an unprivileged
+/// caller may raise the soft ones.
+///
+/// ```
+/// let hard = mm::HardLimits::default();
+/// assert_eq!(hard.memlock, 8 << 20);
+/// assert_eq!(hard.address_space, mm::RLIM_INFINITY);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HardLimits {
+    /// `RLIMIT_AS`'s hard limit in bytes.
+    pub address_space: u64,
+    /// `RLIMIT_DATA`'s hard limit in bytes.
+    pub data: u64,
+    /// `RLIMIT_STACK`'s hard limit in bytes.
+    pub stack: u64,
+    /// `RLIMIT_MEMLOCK`'s hard limit in bytes.
+    pub memlock: u64,
+}
+
+impl Default for HardLimits {
+    fn default() -> HardLimits {
+        HardLimits { address_space: RLIM_INFINITY, data: RLIM_INFINITY, stack: RLIM_INFINITY, memlock: 8 << 20 }
+    }
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_map_count: DEFAULT_MAX_MAP_COUNT,
-            address_space: u64::MAX,
+            address_space: RLIM_INFINITY,
+            data: RLIM_INFINITY,
             stack: 8 << 20,
             memlock: 8 << 20,
+            hard: HardLimits::default(),
             ipc_lock: true,
+            sys_resource: true,
             commit_pages: None,
         }
     }

@@ -70,13 +70,14 @@ impl Mm {
         self.check_can_mlock()?;
         let (start, len) = lock_range(addr, len);
         let _lock = self.write_lock();
-        if !self.limits.ipc_lock {
+        let limits = self.limits();
+        if !limits.ipc_lock {
             let snap = self.vmas.snapshot();
             let areas = Areas(&snap);
             let already = locked_pages_in(&areas, start, start.saturating_add(len));
             // In pages, as the kernel counts: `len` may be close to 2^64 bytes.
             let locked = len / PAGE_SIZE + areas.pages_with(VmFlags::LOCKED) - already;
-            ensure(locked <= self.limits.memlock / PAGE_SIZE, Errno::ENOMEM)?;
+            ensure(locked <= limits.memlock / PAGE_SIZE, Errno::ENOMEM)?;
         }
         let mut txn = self.vmas.transaction();
         let done = self.apply_lock_bits(&mut txn, start, len, bits).and_then(|()| {
@@ -95,12 +96,14 @@ impl Mm {
 
     /// `can_do_mlock`: EPERM without a memlock allowance or `CAP_IPC_LOCK`.
     pub(crate) fn check_can_mlock(&self) -> Result<(), Errno> {
-        ensure(self.limits.memlock != 0 || self.limits.ipc_lock, Errno::EPERM)
+        let limits = self.limits();
+        ensure(limits.memlock != 0 || limits.ipc_lock, Errno::EPERM)
     }
 
     /// `mlock_future_ok`: whether locking `len` more bytes stays within the limit.
     pub(crate) fn mlock_future_ok(&self, areas: &Areas<'_, '_>, len: u64) -> bool {
-        self.limits.ipc_lock || areas.pages_with(VmFlags::LOCKED) * PAGE_SIZE + len <= self.limits.memlock
+        let limits = self.limits();
+        limits.ipc_lock || areas.pages_with(VmFlags::LOCKED) * PAGE_SIZE + len <= limits.memlock
     }
 
     /// apply_vma_lock_flags: sets the lock bits of every area part in the range to `bits`.

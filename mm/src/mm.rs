@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use maple::{Range, Snapshot, View};
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 use vma::{File, VmFlags, Vma, VmaTree, VmaTxn, PAGE_SIZE};
 
 use crate::{Errno, Layout, Limits};
@@ -28,7 +28,9 @@ pub struct Mm {
     pub(crate) guards: maple::Tree<()>,
     pub(crate) lock: Mutex<Heap>,
     pub(crate) layout: Layout,
-    pub(crate) limits: Limits,
+    /// Changed only under the writer lock ([`Mm::setrlimit`]), so a call, which holds it,
+    /// sees one set of limits throughout.
+    pub(crate) limits: RwLock<Limits>,
 }
 
 /// The heap's bounds, kept under the writer lock.
@@ -67,7 +69,7 @@ impl Mm {
             guards: maple::Tree::new(),
             lock: Mutex::new(Heap { start_brk: layout.brk_start, brk: layout.brk_start }),
             layout,
-            limits,
+            limits: RwLock::new(limits.with_hard_limits_raised()),
         }
     }
 
@@ -80,13 +82,13 @@ impl Mm {
         &self.layout
     }
 
-    /// The limits.
+    /// The limits in force (a copy: [`Mm::setrlimit`] changes them).
     ///
     /// ```
     /// assert_eq!(mm::Mm::new().limits().max_map_count, 65530);
     /// ```
-    pub fn limits(&self) -> &Limits {
-        &self.limits
+    pub fn limits(&self) -> Limits {
+        *self.limits.read()
     }
 
     /// Checks the area tree: maple's structure and gaps, areas in order without overlaps,

@@ -116,7 +116,7 @@ impl Mm {
         ensure(!r.flags.contains(MremapFlags::DONTUNMAP) || r.old_len == r.new_len, Errno::EINVAL)?;
         let overlaps = r.addr.wrapping_add(r.old_len) > r.new_addr && r.new_addr + r.new_len > r.addr;
         ensure(!overlaps, Errno::EINVAL)?;
-        ensure(self.vmas.map_count() + 2 < self.limits.max_map_count.saturating_sub(3), Errno::ENOMEM)
+        ensure(self.vmas.map_count() + 2 < self.limits().max_map_count.saturating_sub(3), Errno::ENOMEM)
     }
 
     /// check_prep_vma: the checks against the area at `addr`.
@@ -147,7 +147,9 @@ impl Mm {
             !vma.flags.contains(VmFlags::LOCKED) || self.mlock_future_ok(&Areas(&self.vmas.snapshot()), r.delta()),
             Errno::EAGAIN,
         )?;
-        self.check_address_space(&Areas(&self.vmas.snapshot()), r.delta() / PAGE_SIZE)
+        let snap = self.vmas.snapshot();
+        self.check_address_space(&Areas(&snap), r.delta() / PAGE_SIZE)?;
+        self.check_data_limit(&Areas(&snap), vma.flags, r.delta() / PAGE_SIZE)
     }
 
     /// mremap_at: resize where the area is.
@@ -201,7 +203,10 @@ impl Mm {
             r.old_len = r.new_len;
         }
         if r.flags.contains(MremapFlags::DONTUNMAP) {
-            self.check_address_space(&Areas(&self.vmas.snapshot()), r.old_len / PAGE_SIZE)?;
+            let snap = self.vmas.snapshot();
+            self.check_address_space(&Areas(&snap), r.old_len / PAGE_SIZE)?;
+            let flags = Areas(&snap).find(r.addr).map_or(VmFlags::EMPTY, |vma| vma.flags);
+            self.check_data_limit(&Areas(&snap), flags, r.old_len / PAGE_SIZE)?;
         }
         r.new_addr = if r.flags.contains(MremapFlags::FIXED) {
             ensure(r.new_addr >= self.layout.mmap_min_addr, Errno::EPERM)?;
@@ -221,7 +226,7 @@ impl Mm {
     /// move_vma: copy the area to the new place, move its page tables (guard markers), and
     /// unmap the source (or, with DONTUNMAP, leave it without lock bits).
     fn move_vma(&self, r: &Remap) -> Result<u64, Errno> {
-        ensure(self.vmas.map_count() < self.limits.max_map_count.saturating_sub(3), Errno::ENOMEM)?;
+        ensure(self.vmas.map_count() < self.limits().max_map_count.saturating_sub(3), Errno::ENOMEM)?;
         let vma = self.snapshot().find(r.addr).cloned().ok_or(Errno::EFAULT)?;
         let old_end = r.addr + r.old_len;
         if vma.start != r.addr {
