@@ -28,20 +28,60 @@ pub struct Layout {
     pub stack_guard_gap: u64,
 }
 
+/// `RLIMIT_STACK`'s default soft limit (`_STK_LIM`, 8 MiB).
+pub(crate) const DEFAULT_STACK_LIMIT: u64 = 8 << 20;
+
+/// The smallest gap Linux leaves between the top of the task and `mmap_base` (128 MiB).
+const MIN_MMAP_GAP: u64 = 128 << 20;
+
+/// The default layout is Linux's for the default stack limit (8 MiB) without address-space
+/// randomisation: [`Layout::for_stack_limit`] of 8 MiB, `mmap_base` 128 MiB below the top.
 impl Default for Layout {
     fn default() -> Layout {
-        Layout {
-            task_size: (1 << 47) - PAGE_SIZE,
-            mmap_base: 0x7f00_0000_0000,
-            mmap_min_addr: 0x1_0000,
-            top_down: true,
-            brk_start: 0x5555_5600_0000,
-            stack_guard_gap: 256 * PAGE_SIZE,
-        }
+        Layout::for_stack_limit(DEFAULT_STACK_LIMIT)
     }
 }
 
 impl Layout {
+    /// The layout Linux x86_64 gives a process created (exec'd) with a stack limit
+    /// (`RLIMIT_STACK`) of `stack_limit` bytes and randomisation off (`setarch -R`): the
+    /// default task size and guard gap, and `mmap_base` below the room kept for the stack.
+    ///
+    /// The room is the stack limit plus the stack guard gap (the limit alone when the sum
+    /// overflows, as for `RLIM_INFINITY`), but at least 128 MiB and at most 5/6 of the task
+    /// size; `mmap_base` is the task size less the room, rounded up to a page. An unlimited
+    /// stack keeps the top-down layout (Linux 6.18 x86_64 switches to bottom-up only for the
+    /// legacy personality or `vm.legacy_va_layout`). As in Linux, `mmap_base` is fixed when
+    /// the address space is created: a later [`Mm::setrlimit`](crate::Mm::setrlimit) of the
+    /// stack changes how far stacks grow, not where mappings go.
+    ///
+    /// ```
+    /// use mm::Layout;
+    /// // 8 MiB + 1 MiB is less than 128 MiB: the minimum gap applies.
+    /// assert_eq!(Layout::for_stack_limit(8 << 20).mmap_base, 0x7fff_f7ff_f000);
+    /// // 128 MiB + 1 MiB of room.
+    /// assert_eq!(Layout::for_stack_limit(128 << 20).mmap_base, 0x7fff_f7ef_f000);
+    /// // Unlimited: 5/6 of the task size, still top-down.
+    /// let unlimited = Layout::for_stack_limit(mm::RLIM_INFINITY);
+    /// assert_eq!(unlimited.mmap_base, 0x1555_5555_6000);
+    /// assert!(unlimited.top_down);
+    /// ```
+    pub fn for_stack_limit(stack_limit: u64) -> Layout {
+        let task_size = (1 << 47) - PAGE_SIZE;
+        let stack_guard_gap = 256 * PAGE_SIZE;
+        let room = stack_limit.checked_add(stack_guard_gap).unwrap_or(stack_limit);
+        let room = room.clamp(MIN_MMAP_GAP, task_size / 6 * 5);
+        let mmap_base = (task_size - room).next_multiple_of(PAGE_SIZE);
+        Layout {
+            task_size,
+            mmap_base,
+            mmap_min_addr: 0x1_0000,
+            top_down: true,
+            brk_start: 0x5555_5600_0000,
+            stack_guard_gap,
+        }
+    }
+
     /// The lowest address bottom-up allocation uses (`TASK_UNMAPPED_BASE`).
     ///
     /// ```
@@ -130,7 +170,7 @@ impl Default for Limits {
             max_map_count: DEFAULT_MAX_MAP_COUNT,
             address_space: RLIM_INFINITY,
             data: RLIM_INFINITY,
-            stack: 8 << 20,
+            stack: DEFAULT_STACK_LIMIT,
             memlock: 8 << 20,
             hard: HardLimits::default(),
             ipc_lock: true,

@@ -137,7 +137,8 @@ impl Mm {
     /// the hard limit rises without `CAP_SYS_RESOURCE` ([`Limits::sys_resource`]); either
     /// way nothing changes. Lowering a limit below what is in use now refuses only later
     /// growth, as in Linux. A new stack limit changes how far stacks grow on faults; the
-    /// layout (`mmap_base`) stays as the space was created, as Linux fixes it at exec.
+    /// layout (`mmap_base`, [`Layout::for_stack_limit`](crate::Layout::for_stack_limit)) stays
+    /// as the space was created, as Linux fixes it at exec.
     ///
     /// ```
     /// use mm::{Errno, Limits, Mm, Resource, Rlimit};

@@ -1,5 +1,6 @@
-//! Resource limits at run time (`setrlimit`, `getrlimit`) and `RLIMIT_DATA` as Linux
-//! enforces it. Every refusal is checked to leave the areas as they were.
+//! Resource limits at run time (`setrlimit`, `getrlimit`), `RLIMIT_DATA` as Linux enforces
+//! it, and the layout that the stack limit gives. Every refusal is checked to leave the areas
+//! as they were.
 
 use mm::{
     Access, Errno, HardLimits, Layout, Limits, MapFlags, Mm, MremapFlags, Prot, Resource, Rlimit, Signal, RLIM_INFINITY,
@@ -176,4 +177,39 @@ fn address_space_and_memlock_limits_set_at_run_time_apply_at_once() {
     mm.setrlimit(Resource::Memlock, Rlimit { cur: P, max: 8 * MIB }).unwrap();
     refused(&mm, Errno::ENOMEM, |mm| mm.mlock(BASE, 2 * P));
     mm.mlock(BASE, P).unwrap();
+}
+
+#[test]
+fn mmap_base_follows_the_stack_limit_as_measured_on_linux() {
+    // `setarch x86_64 -R cat /proc/self/maps` under `ulimit -s KIB` on Linux 6.18 x86_64: ld.so
+    // is the first mapping the kernel places, directly below mmap_base, so the end of its last
+    // segment is mmap_base.
+    let measured =
+        [(8192, 0x7fff_f7ff_f000), (65536, 0x7fff_f7ff_f000), (131_072, 0x7fff_f7ef_f000), (200_000, 0x7fff_f3ba_f000)];
+    for (kib, mmap_base) in measured {
+        let layout = Layout::for_stack_limit(kib * 1024);
+        assert_eq!(layout.mmap_base, mmap_base, "ulimit -s {kib}");
+        assert!(layout.top_down);
+    }
+    // `ulimit -s unlimited`: still top-down, 5/6 of the task size below its top.
+    let unlimited = Layout::for_stack_limit(RLIM_INFINITY);
+    assert_eq!(unlimited.mmap_base, 0x1555_5555_6000);
+    assert!(unlimited.top_down);
+}
+
+#[test]
+fn mmap_base_is_rounded_up_to_a_page() {
+    let task_size = Layout::default().task_size;
+    let room = 200 * MIB + MIB; // the stack limit and the guard gap
+    assert_eq!(Layout::for_stack_limit(200 * MIB).mmap_base, task_size - room);
+    assert_eq!(Layout::for_stack_limit(200 * MIB + 1).mmap_base, task_size - room);
+    assert_eq!(Layout::for_stack_limit(200 * MIB + P).mmap_base, task_size - room - P);
+}
+
+#[test]
+fn the_default_layout_is_linuxs_for_the_default_stack_limit() {
+    assert_eq!(Layout::default(), Layout::for_stack_limit(Limits::default().stack));
+    let layout = Layout::for_stack_limit(200_000 * 1024);
+    let mm = Mm::with_layout(layout, Limits { stack: 200_000 * 1024, ..Limits::default() });
+    assert_eq!(mm.mmap(0, P, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0), Ok(0x7fff_f3ba_e000));
 }
