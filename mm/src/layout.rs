@@ -1,5 +1,7 @@
 //! Where things go in an address space, and the limits it enforces.
 
+use core::fmt;
+
 use vma::{DEFAULT_MAX_MAP_COUNT, PAGE_SIZE};
 
 use crate::RLIM_INFINITY;
@@ -11,7 +13,7 @@ use crate::RLIM_INFINITY;
 /// assert_eq!(layout.task_size, 0x7fff_ffff_f000);
 /// assert!(layout.top_down);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
     /// One past the highest user address.
     pub task_size: u64,
@@ -114,7 +116,7 @@ impl Layout {
 /// assert_eq!(limits.hard.stack, mm::RLIM_INFINITY);
 /// assert_eq!(limits.data, mm::RLIM_INFINITY);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// `vm.max_map_count`: the most VMAs the space may hold.
     pub max_map_count: usize,
@@ -146,7 +148,7 @@ pub struct Limits {
 /// assert_eq!(hard.memlock, 8 << 20);
 /// assert_eq!(hard.address_space, mm::RLIM_INFINITY);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct HardLimits {
     /// `RLIMIT_AS`'s hard limit in bytes.
     pub address_space: u64,
@@ -177,5 +179,75 @@ impl Default for Limits {
             sys_resource: true,
             commit_pages: None,
         }
+    }
+}
+
+/// Addresses and sizes in hexadecimal.
+///
+/// ```
+/// let shown = format!("{:?}", mm::Layout::default());
+/// assert!(shown.contains("task_size: 0x7ffffffff000"));
+/// ```
+impl fmt::Debug for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Layout")
+            .field("task_size", &format_args!("{:#x}", self.task_size))
+            .field("mmap_base", &format_args!("{:#x}", self.mmap_base))
+            .field("mmap_min_addr", &format_args!("{:#x}", self.mmap_min_addr))
+            .field("top_down", &self.top_down)
+            .field("brk_start", &format_args!("{:#x}", self.brk_start))
+            .field("stack_guard_gap", &format_args!("{:#x}", self.stack_guard_gap))
+            .finish()
+    }
+}
+
+/// A limit in bytes as `Debug` shows it: `unlimited` for [`RLIM_INFINITY`].
+struct Bytes(u64);
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            RLIM_INFINITY => f.write_str("unlimited"),
+            bytes => write!(f, "{bytes}"),
+        }
+    }
+}
+
+/// Limits in bytes, `unlimited` for [`RLIM_INFINITY`].
+///
+/// ```
+/// let shown = format!("{:?}", mm::Limits::default());
+/// assert!(shown.contains("address_space: unlimited, data: unlimited, stack: 8388608"));
+/// ```
+impl fmt::Debug for Limits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Limits")
+            .field("max_map_count", &self.max_map_count)
+            .field("address_space", &Bytes(self.address_space))
+            .field("data", &Bytes(self.data))
+            .field("stack", &Bytes(self.stack))
+            .field("memlock", &Bytes(self.memlock))
+            .field("hard", &self.hard)
+            .field("ipc_lock", &self.ipc_lock)
+            .field("sys_resource", &self.sys_resource)
+            .field("commit_pages", &self.commit_pages)
+            .finish()
+    }
+}
+
+/// Hard limits in bytes, `unlimited` for [`RLIM_INFINITY`].
+///
+/// ```
+/// let shown = format!("{:?}", mm::HardLimits::default());
+/// assert_eq!(shown, "HardLimits { address_space: unlimited, data: unlimited, stack: unlimited, memlock: 8388608 }");
+/// ```
+impl fmt::Debug for HardLimits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HardLimits")
+            .field("address_space", &Bytes(self.address_space))
+            .field("data", &Bytes(self.data))
+            .field("stack", &Bytes(self.stack))
+            .field("memlock", &Bytes(self.memlock))
+            .finish()
     }
 }

@@ -213,3 +213,25 @@ fn the_default_layout_is_linuxs_for_the_default_stack_limit() {
     let mm = Mm::with_layout(layout, Limits { stack: 200_000 * 1024, ..Limits::default() });
     assert_eq!(mm.mmap(0, P, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0), Ok(0x7fff_f3ba_e000));
 }
+
+#[test]
+fn debug_shows_the_layout_limits_heap_and_areas() {
+    let mm = with_limits(Limits { data: 64 * P, ..Limits::default() });
+    let start = mm.brk(0);
+    mm.brk(start + P);
+    mm.mmap(BASE, 2 * P, RW, ANON_FIXED, None, 0).unwrap();
+    let shown = format!("{mm:#?}");
+    for want in [
+        "mmap_base: 0x7ffff7fff000,",
+        "data: 262144,",
+        "address_space: unlimited,",
+        "start_brk: 0x555556000000,",
+        "brk: 0x555556001000,",
+        "map_count: 2,",
+        "        10000000-10002000 rw-p 00000000 00:00 0,",
+        "        555556000000-555556001000 rw-p 00000000 00:00 0                          [heap],",
+    ] {
+        assert!(shown.contains(want), "{want:?} is not in\n{shown}");
+    }
+    assert!(format!("{:?}", mm.snapshot()).starts_with("MmSnapshot { map_count: 2, areas: [10000000-10002000 rw-p"));
+}
