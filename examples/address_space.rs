@@ -61,7 +61,7 @@ fn main() -> Result<(), Errno> {
     mm.fault(data, Access::Write).expect("private data is writable");
     assert_eq!(mm.fault(text, Access::Write).map(drop), Err(Signal::Segv));
     assert_eq!(mm.mprotect(text, PAGE, rw | Prot::from_bits(0x40)), Err(Errno::EINVAL));
-    mm.madvise(data, PAGE, Advice::GuardInstall.number())?;
+    mm.madvise(data, PAGE, Advice::GuardInstall)?;
     assert_eq!(mm.fault(data, Access::Read).map(drop), Err(Signal::Segv));
     let child = mm.fork()?;
 

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use mm::{Access, Errno, MapFlags, MlockFlags, Mm, MremapFlags, OpenFile, Prot as MmProt, Signal};
+use mm::{Access, Advice, Errno, MapFlags, MlockFlags, Mm, MremapFlags, MsealFlags, OpenFile, Prot as MmProt, Signal};
 use vma::{File, VmFlags, Vma, PAGE_SIZE};
 
 use crate::script::{
@@ -122,11 +122,11 @@ impl Replay {
             Op::Mmap { page, npages, prot, kind, mods } => landed(self.mmap(page, npages, prot, kind, mods)),
             Op::Munmap { page, npages } => done(mm.munmap(Self::addr(page), bytes(npages))),
             Op::Mprotect { page, npages, prot } => done(mm.mprotect(Self::addr(page), bytes(npages), mm_prot(prot))),
-            Op::Madvise { page, npages, advice } => done(mm.madvise(Self::addr(page), bytes(npages), advice.number())),
+            Op::Madvise { page, npages, advice } => done(self.madvise(page, npages, advice.number())),
             Op::Mlock { page, npages } => done(mm.mlock(Self::addr(page), bytes(npages))),
             Op::MlockOnfault { page, npages } => done(mm.mlock2(Self::addr(page), bytes(npages), MlockFlags::ONFAULT)),
             Op::Munlock { page, npages } => done(mm.munlock(Self::addr(page), bytes(npages))),
-            Op::Mseal { page, npages } => done(mm.mseal(Self::addr(page), bytes(npages), 0)),
+            Op::Mseal { page, npages } => done(mm.mseal(Self::addr(page), bytes(npages), MsealFlags::NONE)),
             Op::Mremap { old_page, old_npages, new_npages, maymove, fixed, dontunmap } => {
                 let mut flags = MremapFlags::NONE;
                 if mremap_maymove(maymove, fixed, dontunmap) {
@@ -188,6 +188,13 @@ impl Replay {
             }
         };
         self.mm.mmap(Self::addr(page), npages * PAGE_SIZE, mm_prot(prot), flags, open.as_ref(), offset)
+    }
+
+    /// madvise with the script's advice number: a number Linux does not know is EINVAL, as
+    /// `do_madvise` checks the advice before the address and the length.
+    fn madvise(&self, page: u64, npages: u64, number: i32) -> Result<(), Errno> {
+        let advice = Advice::from_number(number).ok_or(Errno::EINVAL)?;
+        self.mm.madvise(Self::addr(page), npages * PAGE_SIZE, advice)
     }
 
     /// One access per page; the first signal ends the op.

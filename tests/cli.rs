@@ -164,6 +164,21 @@ fn diff_exits_0_when_both_agree_and_2_when_one_cannot_run() {
     assert!(output.stdout.is_empty());
 }
 
+/// An advice number Linux does not know is EINVAL before the range is looked at: with a zero
+/// length (which is otherwise a no-op) and over a hole (otherwise ENOMEM), on both runners.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn unknown_advice_is_einval_before_the_range_on_both_runners() {
+    let script =
+        "window 8\nmmap 0 4 rw anon_private\nmadvise 0 0 7\nmadvise 6 1 99\nmadvise 0 1 -1\nmadvise 6 1 dontfork\n";
+    let output = maple_mm(&["diff", "-"], script);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = maple_mm(&["run", "-"], script);
+    let text = String::from_utf8(output.stdout).unwrap();
+    let results = "op 1 ok @0\nop 2 err EINVAL\nop 3 err EINVAL\nop 4 err EINVAL\nop 5 err ENOMEM\n";
+    assert!(text.starts_with(results), "{text}");
+}
+
 #[test]
 fn a_closed_pipe_ends_the_program_quietly() {
     use std::os::fd::{FromRawFd, OwnedFd};

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use mm::{Access, Errno, Layout, Limits, MapFlags, MlockFlags, Mm, MremapFlags, OpenFile, Prot};
+use mm::{Access, Errno, Layout, Limits, MapFlags, MlockFlags, Mm, MremapFlags, MsealFlags, OpenFile, Prot};
 use vma::{File, VmFlags, Vma, PAGE_SIZE};
 
 const P: u64 = PAGE_SIZE;
@@ -55,6 +55,8 @@ struct Setup {
     /// RLIMIT_STACK in pages (`None`: 8 MiB).
     stack_pages: Option<u8>,
     bottom_up: bool,
+    /// RLIMIT_DATA in pages (`None`: unlimited).
+    data_pages: Option<u16>,
 }
 
 impl Setup {
@@ -73,6 +75,9 @@ impl Setup {
         }
         if let Some(pages) = self.stack_pages {
             limits.stack = u64::from(pages) * P;
+        }
+        if let Some(pages) = self.data_pages {
+            limits.data = u64::from(pages) * P;
         }
         let layout = Layout { top_down: !self.bottom_up, ..Layout::default() };
         Mm::with_layout(layout, limits)
@@ -725,7 +730,11 @@ fn perform(world: &World, call: &Call, args: &Resolved) -> Done {
         }
         Call::Munmap { .. } => unit(mm.munmap(a, len)),
         Call::Mprotect { prot: p, .. } => unit(mm.mprotect(a, len, prot(p))),
-        Call::Madvise { advice, .. } => unit(mm.madvise(a, len, advice_number(advice))),
+        Call::Madvise { advice, .. } => {
+            // An unknown number is EINVAL before anything else, as in do_madvise.
+            let advice = mm::Advice::from_number(advice_number(advice));
+            unit(advice.map_or(Err(Errno::EINVAL), |advice| mm.madvise(a, len, advice)))
+        }
         Call::Mlock { .. } => unit(mm.mlock(a, len)),
         Call::Mlock2 { onfault, extra, .. } => {
             let mut flags = MlockFlags::from_bits(extra.unwrap_or(0));
@@ -735,7 +744,7 @@ fn perform(world: &World, call: &Call, args: &Resolved) -> Done {
             unit(mm.mlock2(a, len, flags))
         }
         Call::Munlock { .. } => unit(mm.munlock(a, len)),
-        Call::Mseal { flags, .. } => unit(mm.mseal(a, len, flags.unwrap_or(0))),
+        Call::Mseal { flags, .. } => unit(mm.mseal(a, len, MsealFlags::from_bits(flags.unwrap_or(0)))),
         Call::Mremap { flags, .. } => Done::Result(mm.mremap(a, other_len, len, remap_flags(flags), other_addr)),
         Call::Brk(arg) => {
             let old = mm.brk(0); // below start_brk: refused, returns the break

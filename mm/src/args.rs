@@ -4,42 +4,72 @@
 use core::ops::{BitOr, BitOrAssign};
 
 macro_rules! bit_set {
+    // The bits are a `u32` unless the set names another type (`Name: u64 { ... }`).
     ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $flag:ident = $value:expr;)* }) => {
+        bit_set! { $(#[$doc])* $name: u32 { $($(#[$fdoc])* $flag = $value;)* } }
+    };
+    ($(#[$doc:meta])* $name:ident: $bits:ty { $($(#[$fdoc:meta])* $flag:ident = $value:expr;)* }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-        pub struct $name(u32);
+        pub struct $name($bits);
 
         impl $name {
             $($(#[$fdoc])* pub const $flag: $name = $name($value);)*
 
-            /// No bits.
+            #[doc = concat!("No bits.\n\n```\nassert_eq!(mm::", stringify!($name), "::NONE.bits(), 0);\n```")]
             pub const NONE: $name = $name(0);
 
-            /// The raw bits, as the system call takes them.
-            pub const fn bits(self) -> u32 {
+            #[doc = concat!(
+                "The raw bits, as the system call takes them.\n\n```\n",
+                "assert_eq!(mm::", stringify!($name), "::from_bits(0x10).bits(), 0x10);\n```"
+            )]
+            pub const fn bits(self) -> $bits {
                 self.0
             }
 
-            /// A value from raw bits, unknown bits included (the call checks them).
-            pub const fn from_bits(bits: u32) -> $name {
+            #[doc = concat!(
+                "A value from raw bits, unknown bits included (the call checks them).\n\n```\n",
+                "let raw = mm::", stringify!($name), "::from_bits(1 << 30);\n",
+                "assert_ne!(raw, mm::", stringify!($name), "::NONE);\n```"
+            )]
+            pub const fn from_bits(bits: $bits) -> $name {
                 $name(bits)
             }
 
-            /// Whether every bit of `other` is set.
+            #[doc = concat!(
+                "Whether every bit of `other` is set.\n\n```\n",
+                "use mm::", stringify!($name), " as Bits;\n",
+                "assert!(Bits::from_bits(3).contains(Bits::from_bits(1)));\n",
+                "assert!(!Bits::from_bits(1).contains(Bits::from_bits(3)));\n```"
+            )]
             pub const fn contains(self, other: $name) -> bool {
                 self.0 & other.0 == other.0
             }
 
-            /// `self` without the bits of `other`.
+            #[doc = concat!(
+                "`self` without the bits of `other`.\n\n```\n",
+                "use mm::", stringify!($name), " as Bits;\n",
+                "assert_eq!(Bits::from_bits(3).without(Bits::from_bits(1)), Bits::from_bits(2));\n```"
+            )]
             pub const fn without(self, other: $name) -> $name {
                 $name(self.0 & !other.0)
+            }
+
+            #[doc = concat!(
+                "The bits of `self` and of `other`: what `|` gives, usable in constants.\n\n```\n",
+                "use mm::", stringify!($name), " as Bits;\n",
+                "const BOTH: Bits = Bits::from_bits(1).union(Bits::from_bits(2));\n",
+                "assert_eq!(BOTH, Bits::from_bits(1) | Bits::from_bits(2));\n```"
+            )]
+            pub const fn union(self, other: $name) -> $name {
+                $name(self.0 | other.0)
             }
         }
 
         impl BitOr for $name {
             type Output = $name;
             fn bitor(self, other: $name) -> $name {
-                $name(self.0 | other.0)
+                self.union(other)
             }
         }
 
@@ -59,6 +89,10 @@ bit_set! {
     /// let rw = Prot::READ | Prot::WRITE;
     /// assert!(rw.contains(Prot::WRITE) && !rw.contains(Prot::EXEC));
     /// assert_eq!(rw.bits(), 3);
+    ///
+    /// // In constants, `union` is `|`:
+    /// const RW: Prot = Prot::READ.union(Prot::WRITE);
+    /// assert_eq!(RW, rw);
     /// ```
     Prot {
         /// `PROT_READ`.
@@ -84,6 +118,8 @@ bit_set! {
     /// use mm::MapFlags;
     /// let flags = MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::FIXED;
     /// assert_eq!(flags.bits(), 0x32);
+    /// const ANON: MapFlags = MapFlags::PRIVATE.union(MapFlags::ANONYMOUS);
+    /// assert_eq!(ANON.union(MapFlags::FIXED), flags);
     /// ```
     MapFlags {
         /// `MAP_SHARED`.
@@ -166,6 +202,18 @@ bit_set! {
         /// `MLOCK_ONFAULT`: lock pages as they are faulted in, populate nothing now.
         ONFAULT = 0x1;
     }
+}
+
+bit_set! {
+    /// `mseal` flags (an `unsigned long` in the system call). Linux 6.18 defines none: any
+    /// bit is EINVAL. [`MsealFlags::from_bits`] passes raw bits through for the call to check.
+    ///
+    /// ```
+    /// use mm::MsealFlags;
+    /// assert_eq!(MsealFlags::NONE.bits(), 0);
+    /// assert_eq!(MsealFlags::from_bits(1 << 40).bits(), 1 << 40);
+    /// ```
+    MsealFlags: u64 {}
 }
 
 /// A fault's access type.

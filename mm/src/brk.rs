@@ -6,13 +6,14 @@ use vma::{merge_new_range_in, VmFlags, Vma, VmaMergeRequest, VmaTxn, PAGE_SIZE};
 
 use crate::mm::{page_align, Areas};
 use crate::mmap::start_gap;
-use crate::{Errno, Mm};
+use crate::{Errno, Mm, RLIM_INFINITY};
 
 impl Mm {
     /// `brk(addr)`: moves the end of the heap and returns the new end, or the old one when
-    /// the request is refused (below the heap's start, into another mapping, limits), as
-    /// the system call does. The heap grows by expanding its own area (never the one
-    /// below `start_brk`) or by a new one, and shrinks by unmapping.
+    /// the request is refused, as the system call does: below the heap's start, into another
+    /// mapping, or past a limit (the heap's size `addr - start_brk` above `RLIMIT_DATA`, the
+    /// data mappings and the growth above it, `RLIMIT_AS`). The heap grows by expanding its
+    /// own area (never the one below `start_brk`) or by a new one, and shrinks by unmapping.
     ///
     /// ```
     /// let mm = mm::Mm::new();
@@ -25,6 +26,12 @@ impl Mm {
         let mut heap = self.write_lock();
         let old = heap.brk;
         if addr < heap.start_brk {
+            return old;
+        }
+        // check_data_rlimit: the heap (there is no data segment) within RLIMIT_DATA, checked
+        // on the unrounded break, also when it shrinks.
+        let data_limit = self.limits().data;
+        if data_limit != RLIM_INFINITY && addr - heap.start_brk > data_limit {
             return old;
         }
         let (Some(new_end), Some(old_end)) = (page_align(addr), page_align(old)) else { return old };
@@ -72,7 +79,8 @@ impl Mm {
         let flags =
             VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC | VmFlags::ACCOUNT;
         self.check_address_space(&Areas(txn), len / PAGE_SIZE)?;
-        if txn.map_count() > self.limits.max_map_count {
+        self.check_data_limit(&Areas(txn), flags, len / PAGE_SIZE)?;
+        if txn.map_count() > self.limits().max_map_count {
             return Err(Errno::ENOMEM);
         }
         self.charge(&Areas(txn), len / PAGE_SIZE)?;

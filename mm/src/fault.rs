@@ -184,7 +184,7 @@ impl Mm {
         let vma = anon_vma_prepare_in(txn, vma).map_err(|_| Signal::Segv)?;
         let grow = (vma.start - address) / PAGE_SIZE;
         let size = vma.end - address;
-        if grow > vma.pgoff || size > self.limits.stack || self.check_address_space(&Areas(txn), grow).is_err() {
+        if grow > vma.pgoff || size > self.limits().stack || self.check_address_space(&Areas(txn), grow).is_err() {
             return Err(Signal::Segv);
         }
         let mut grown = (*vma).clone();

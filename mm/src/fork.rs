@@ -51,7 +51,7 @@ impl Mm {
 
     fn fork_child(&self, observer: Option<Arc<dyn Observer>>) -> Result<Mm, Errno> {
         let heap = self.write_lock();
-        let child = Mm::with_layout(self.layout, self.limits);
+        let child = Mm::with_layout(self.layout, self.limits());
         *child.lock.lock() = *heap;
         if let Some(observer) = observer {
             child.observe(observer);

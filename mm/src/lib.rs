@@ -4,7 +4,8 @@
 //! [`Mm::munmap`], [`Mm::mprotect`], [`Mm::madvise`], [`Mm::mlock`] / [`Mm::mlock2`] /
 //! [`Mm::munlock`], [`Mm::mseal`], [`Mm::brk`], [`Mm::mremap`], [`Mm::fork`] and page
 //! faults ([`Mm::fault`]), with the kernel's errno values ([`Errno`]), its limits
-//! ([`Limits`]) and layout ([`Layout`]), and `/proc/self/maps` output ([`Mm::maps`]).
+//! ([`Limits`], changed at run time by [`Mm::setrlimit`]) and layout ([`Layout`]), and
+//! `/proc/self/maps` output ([`Mm::maps`]).
 //! Writers are serialised by one lock; readers take lock-free snapshots ([`Mm::snapshot`])
 //! that always show whole VMA-tree commits.
 //!
@@ -41,13 +42,15 @@ mod mprotect;
 mod mremap;
 mod observe;
 mod request;
+mod rlimit;
 
-pub use args::{Access, Advice, MapFlags, MlockFlags, MremapFlags, Prot};
+pub use args::{Access, Advice, MapFlags, MlockFlags, MremapFlags, MsealFlags, Prot};
 pub use errno::{Errno, Signal};
 pub use fault::{Backing, Fault};
 pub use file::OpenFile;
-pub use layout::{Layout, Limits};
+pub use layout::{HardLimits, Layout, Limits};
 pub use maps::vm_flags_line;
 pub use mm::{Mm, MmSnapshot};
 pub use observe::{Change, ChangeLog, Move, Observer};
 pub use request::MapRequest;
+pub use rlimit::{Resource, Rlimit, RLIM_INFINITY};

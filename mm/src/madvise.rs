@@ -79,8 +79,10 @@ fn advised_flags(vma: &Vma, advice: Advice) -> Result<Option<VmFlags>, Errno> {
 }
 
 impl Mm {
-    /// `madvise(addr, len, advice)`, with the advice as its number (unknown numbers are
-    /// EINVAL, as are an unaligned address and a length that overflows).
+    /// `madvise(addr, len, advice)`. EINVAL for an unaligned address or a length that
+    /// overflows. An advice number Linux does not know is EINVAL before anything else (before
+    /// the address is looked at, also with a zero length); a caller holding a raw number
+    /// converts it with [`Advice::from_number`] and answers EINVAL for `None`.
     ///
     /// Like Linux it visits every mapped part of the range and reports ENOMEM afterwards if
     /// the range had holes; an area's error ends the walk with the areas before changed.
@@ -90,16 +92,18 @@ impl Mm {
     /// that would signal and ENOMEM for holes.
     ///
     /// ```
-    /// use mm::{Advice, MapFlags, Mm, Prot};
+    /// use mm::{Advice, Errno, MapFlags, Mm, Prot};
     /// let mm = Mm::new();
     /// let a = mm.mmap(0, 3 * 4096, Prot::READ | Prot::WRITE, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
-    /// mm.madvise(a + 4096, 4096, Advice::DontFork.number()).unwrap();
+    /// mm.madvise(a + 4096, 4096, Advice::DontFork).unwrap();
     /// assert_eq!(mm.snapshot().map_count(), 3);
-    /// assert_eq!(mm.madvise(a, 4096, 7), Err(mm::Errno::EINVAL));
+    /// assert_eq!(mm.madvise(a + 1, 4096, Advice::DontFork), Err(Errno::EINVAL));
+    /// // A raw number, as the system call gets it:
+    /// let raw = |number| Advice::from_number(number).map_or(Err(Errno::EINVAL), |advice| mm.madvise(a, 4096, advice));
+    /// assert_eq!(raw(7), Err(Errno::EINVAL));
     /// ```
-    pub fn madvise(&self, addr: u64, len: u64, advice: i32) -> Result<(), Errno> {
+    pub fn madvise(&self, addr: u64, len: u64, advice: Advice) -> Result<(), Errno> {
         ensure(aligned(addr), Errno::EINVAL)?;
-        let advice = Advice::from_number(advice).ok_or(Errno::EINVAL)?;
         let len = page_align(len).ok_or(Errno::EINVAL)?;
         let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
         if end == addr {

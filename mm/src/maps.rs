@@ -1,6 +1,6 @@
 //! `/proc/self/maps` and smaps `VmFlags` rendering.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use vma::{VmFlags, Vma, PAGE_SIZE};
 
@@ -110,4 +110,65 @@ fn area_name(vma: &Vma, heap: Option<(u64, u64)>) -> Option<String> {
         }
     }
     vma.anon_name.as_ref().map(|name| format!("[anon:{name}]"))
+}
+
+/// `Mm`'s `Debug`: the layout, the limits, the heap's bounds, the map count and the areas as
+/// `/proc/self/maps` lines, one per entry.
+///
+/// ```
+/// use mm::{MapFlags, Mm, Prot};
+/// let mm = Mm::new();
+/// mm.mmap(0x40_0000, 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS | MapFlags::FIXED, None, 0).unwrap();
+/// let shown = format!("{mm:?}");
+/// assert!(shown.contains("map_count: 1"));
+/// assert!(shown.contains("areas: [00400000-00401000 r--p 00000000 00:00 0]"));
+/// assert!(shown.contains("mmap_base: 0x7ffff7fff000"));
+/// ```
+impl fmt::Debug for Mm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let heap = *self.lock.lock();
+        let snap = self.snapshot();
+        f.debug_struct("Mm")
+            .field("layout", &self.layout)
+            .field("limits", &self.limits())
+            .field("start_brk", &format_args!("{:#x}", heap.start_brk))
+            .field("brk", &format_args!("{:#x}", heap.brk))
+            .field("map_count", &snap.map_count())
+            .field("areas", &MapsLines(snap.maps(Some((heap.start_brk, heap.brk)))))
+            .finish()
+    }
+}
+
+/// `MmSnapshot`'s `Debug`: the map count and the areas as `/proc/self/maps` lines (without
+/// `[heap]`, which needs the heap's bounds: see [`Mm`]'s).
+///
+/// ```
+/// let mm = mm::Mm::new();
+/// assert_eq!(format!("{:?}", mm.snapshot()), "MmSnapshot { map_count: 0, areas: [] }");
+/// ```
+impl fmt::Debug for MmSnapshot<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MmSnapshot")
+            .field("map_count", &self.map_count())
+            .field("areas", &MapsLines(self.maps(None)))
+            .finish()
+    }
+}
+
+/// Maps output shown as a list with one line per entry, unquoted.
+struct MapsLines(String);
+
+/// One maps line, unquoted, without its trailing spaces.
+struct MapsLine<'a>(&'a str);
+
+impl fmt::Debug for MapsLines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.lines().map(MapsLine)).finish()
+    }
+}
+
+impl fmt::Debug for MapsLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.trim_end())
+    }
 }

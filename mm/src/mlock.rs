@@ -5,7 +5,7 @@ use std::sync::Arc;
 use vma::{vma_modify_in, VmFlags, Vma, VmaChange, VmaTxn, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure, page_align, Areas};
-use crate::{Errno, MlockFlags, Mm};
+use crate::{Errno, MlockFlags, Mm, MsealFlags};
 
 /// The lock bits (`VM_LOCKED_MASK`).
 const LOCK_BITS: VmFlags = VmFlags::from_bits(VmFlags::LOCKED.bits() | VmFlags::LOCKONFAULT.bits());
@@ -70,13 +70,14 @@ impl Mm {
         self.check_can_mlock()?;
         let (start, len) = lock_range(addr, len);
         let _lock = self.write_lock();
-        if !self.limits.ipc_lock {
+        let limits = self.limits();
+        if !limits.ipc_lock {
             let snap = self.vmas.snapshot();
             let areas = Areas(&snap);
             let already = locked_pages_in(&areas, start, start.saturating_add(len));
             // In pages, as the kernel counts: `len` may be close to 2^64 bytes.
             let locked = len / PAGE_SIZE + areas.pages_with(VmFlags::LOCKED) - already;
-            ensure(locked <= self.limits.memlock / PAGE_SIZE, Errno::ENOMEM)?;
+            ensure(locked <= limits.memlock / PAGE_SIZE, Errno::ENOMEM)?;
         }
         let mut txn = self.vmas.transaction();
         let done = self.apply_lock_bits(&mut txn, start, len, bits).and_then(|()| {
@@ -95,12 +96,14 @@ impl Mm {
 
     /// `can_do_mlock`: EPERM without a memlock allowance or `CAP_IPC_LOCK`.
     pub(crate) fn check_can_mlock(&self) -> Result<(), Errno> {
-        ensure(self.limits.memlock != 0 || self.limits.ipc_lock, Errno::EPERM)
+        let limits = self.limits();
+        ensure(limits.memlock != 0 || limits.ipc_lock, Errno::EPERM)
     }
 
     /// `mlock_future_ok`: whether locking `len` more bytes stays within the limit.
     pub(crate) fn mlock_future_ok(&self, areas: &Areas<'_, '_>, len: u64) -> bool {
-        self.limits.ipc_lock || areas.pages_with(VmFlags::LOCKED) * PAGE_SIZE + len <= self.limits.memlock
+        let limits = self.limits();
+        limits.ipc_lock || areas.pages_with(VmFlags::LOCKED) * PAGE_SIZE + len <= limits.memlock
     }
 
     /// apply_vma_lock_flags: sets the lock bits of every area part in the range to `bits`.
@@ -114,21 +117,23 @@ impl Mm {
         })
     }
 
-    /// `mseal(addr, len, 0)`: seals the range, which then refuses munmap, mprotect,
+    /// `mseal(addr, len, flags)`: seals the range, which then refuses munmap, mprotect,
     /// mremap, mapping over it and discarding advice on read-only anonymous memory
-    /// (EPERM). EINVAL for flags, an unaligned address or an overflowing length; ENOMEM
-    /// if any part of the range is unmapped (checked first: nothing changes).
+    /// (EPERM). EINVAL for any flag (Linux 6.18 defines none), an unaligned address or an
+    /// overflowing length; ENOMEM if any part of the range is unmapped (checked first:
+    /// nothing changes).
     ///
     /// ```
-    /// use mm::{Errno, MapFlags, Mm, Prot};
+    /// use mm::{Errno, MapFlags, Mm, MsealFlags, Prot};
     /// let mm = Mm::new();
     /// let a = mm.mmap(0, 2 * 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
-    /// mm.mseal(a, 4096, 0).unwrap();
+    /// mm.mseal(a, 4096, MsealFlags::NONE).unwrap();
     /// assert_eq!(mm.munmap(a, 4096), Err(Errno::EPERM));
-    /// assert_eq!(mm.mseal(a, 3 * 4096, 0), Err(Errno::ENOMEM));
+    /// assert_eq!(mm.mseal(a, 3 * 4096, MsealFlags::NONE), Err(Errno::ENOMEM));
+    /// assert_eq!(mm.mseal(a, 4096, MsealFlags::from_bits(1)), Err(Errno::EINVAL));
     /// ```
-    pub fn mseal(&self, addr: u64, len: u64, flags: u64) -> Result<(), Errno> {
-        ensure(flags == 0 && aligned(addr), Errno::EINVAL)?;
+    pub fn mseal(&self, addr: u64, len: u64, flags: MsealFlags) -> Result<(), Errno> {
+        ensure(flags == MsealFlags::NONE && aligned(addr), Errno::EINVAL)?;
         let len = page_align(len).ok_or(Errno::EINVAL)?;
         let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
         if end == addr {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use maple::{Range, Snapshot, View};
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 use vma::{File, VmFlags, Vma, VmaTree, VmaTxn, PAGE_SIZE};
 
 use crate::fault::permitted;
@@ -28,7 +28,9 @@ pub struct Mm {
     pub(crate) vmas: VmaTree,
     pub(crate) lock: Mutex<Heap>,
     pub(crate) layout: Layout,
-    pub(crate) limits: Limits,
+    /// Changed only under the writer lock ([`Mm::setrlimit`]), so a call, which holds it,
+    /// sees one set of limits throughout.
+    pub(crate) limits: RwLock<Limits>,
     pub(crate) call: Mutex<CallState>,
 }
 
@@ -67,7 +69,7 @@ impl Mm {
             vmas: VmaTree::with_max_map_count(limits.max_map_count),
             lock: Mutex::new(Heap { start_brk: layout.brk_start, brk: layout.brk_start }),
             layout,
-            limits,
+            limits: RwLock::new(limits.with_hard_limits_raised()),
             call: Mutex::default(),
         }
     }
@@ -81,13 +83,13 @@ impl Mm {
         &self.layout
     }
 
-    /// The limits.
+    /// The limits in force (a copy: [`Mm::setrlimit`] changes them).
     ///
     /// ```
     /// assert_eq!(mm::Mm::new().limits().max_map_count, 65530);
     /// ```
-    pub fn limits(&self) -> &Limits {
-        &self.limits
+    pub fn limits(&self) -> Limits {
+        *self.limits.read()
     }
 
     /// Checks the area tree: maple's structure and gaps, areas in order without overlaps,
@@ -271,7 +273,7 @@ impl<'a> MmSnapshot<'a> {
     /// use mm::{Access, Advice, MapFlags, Mm, Prot};
     /// let mm = Mm::new();
     /// let a = mm.mmap(0, 8192, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
-    /// mm.madvise(a + 4096, 4096, Advice::GuardInstall.number()).unwrap();
+    /// mm.madvise(a + 4096, 4096, Advice::GuardInstall).unwrap();
     /// let snap = mm.snapshot();
     /// assert!(snap.allows(a, Access::Read) && !snap.allows(a, Access::Write));
     /// assert!(!snap.allows(a + 4096, Access::Read)); // a guard page

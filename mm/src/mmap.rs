@@ -6,7 +6,7 @@ use maple::{Range, View};
 use vma::{merge_new_range_in, split_vma_in, File, MergeState, VmFlags, Vma, VmaMergeRequest, VmaTxn, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure, page_align, Areas};
-use crate::{Errno, MapFlags, MapRequest, Mm, OpenFile, Prot};
+use crate::{Errno, MapFlags, MapRequest, Mm, OpenFile, Prot, Resource, RLIM_INFINITY};
 
 /// The name of the shmem object behind a shared anonymous mapping, as maps shows it before
 /// ` (deleted)`.
@@ -45,6 +45,12 @@ fn map_flags(flags: MapFlags) -> VmFlags {
 /// private, writable and not `noreserve`.
 pub(crate) fn accountable(flags: VmFlags) -> bool {
     flags.contains(VmFlags::WRITE) && !flags.intersects(VmFlags::NORESERVE | VmFlags::SHARED)
+}
+
+/// `is_data_mapping`: private writable memory that is not a stack (`VM_STACK` is
+/// `VM_GROWSDOWN` on x86_64), what `RLIMIT_DATA` counts.
+pub(crate) fn is_data_mapping(flags: VmFlags) -> bool {
+    flags & (VmFlags::WRITE | VmFlags::SHARED | VmFlags::GROWSDOWN) == VmFlags::WRITE
 }
 
 /// `vm_start_gap`: where the space that must stay free below an area begins.
@@ -145,7 +151,7 @@ impl Mm {
         let addr = if flags.contains(MapFlags::FIXED) { addr } else { self.round_hint(addr) };
         let len = page_align(len).filter(|&len| len != 0).ok_or(Errno::ENOMEM)?;
         ensure(pgoff.checked_add(len / PAGE_SIZE).is_some(), Errno::EOVERFLOW)?;
-        ensure(txn.map_count() <= self.limits.max_map_count, Errno::ENOMEM)?;
+        ensure(txn.map_count() <= self.limits().max_map_count, Errno::ENOMEM)?;
         let mut vm_flags =
             prot_flags(prot) | map_flags(flags) | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
         let huge_align = file.is_none() && addr == 0 && len % HUGE_PAGE == 0 && flags.map_type() == MapFlags::PRIVATE;
@@ -327,6 +333,7 @@ impl Mm {
         self.gather_unmap(txn, addr, end)?;
         let (overlap, overlap_accounted) = overlap_pages(&Areas(txn), addr, end);
         self.check_address_space(&Areas(txn), len / PAGE_SIZE - overlap)?;
+        self.check_data_limit(&Areas(txn), new.flags, len / PAGE_SIZE - overlap)?;
         let mut new = new;
         if accountable(new.flags) {
             self.charge(&Areas(txn), (len / PAGE_SIZE).saturating_sub(overlap_accounted))?;
@@ -364,17 +371,36 @@ impl Mm {
 
     /// `may_expand_vm`: `RLIMIT_AS` against the mapped total plus `pages`.
     pub(crate) fn check_address_space(&self, areas: &Areas<'_, '_>, pages: u64) -> Result<(), Errno> {
-        if self.limits.address_space == u64::MAX {
+        let limit = self.limits().address_space;
+        if limit == RLIM_INFINITY {
             return Ok(());
         }
         let total: u64 = areas.all().map(|v| v.pages()).sum();
-        ensure((total + pages) * PAGE_SIZE <= self.limits.address_space, Errno::ENOMEM)
+        ensure((total + pages) * PAGE_SIZE <= limit, Errno::ENOMEM)
+    }
+
+    /// `may_expand_vm`'s `RLIMIT_DATA` half: adding `pages` of an area with `flags` that is
+    /// a data mapping keeps the data pages of `areas` within the soft limit, or, when the
+    /// soft limit is 0, within the hard one (Linux's allowance for Valgrind).
+    pub(crate) fn check_data_limit(&self, areas: &Areas<'_, '_>, flags: VmFlags, pages: u64) -> Result<(), Errno> {
+        let limit = self.limits().rlimit(Resource::Data);
+        if !is_data_mapping(flags) || limit.cur == RLIM_INFINITY {
+            return Ok(());
+        }
+        let data: u64 = areas.all().filter(|v| is_data_mapping(v.flags)).map(|v| v.pages()).sum();
+        let within = |bytes: u64| data + pages <= bytes / PAGE_SIZE;
+        ensure(within(limit.cur) || (limit.cur == 0 && within(limit.max)), Errno::ENOMEM)
+    }
+
+    /// `may_expand_vm(flags, pages)`: both limits, as a yes or no.
+    pub(crate) fn may_expand_vm(&self, areas: &Areas<'_, '_>, flags: VmFlags, pages: u64) -> bool {
+        self.check_address_space(areas, pages).is_ok() && self.check_data_limit(areas, flags, pages).is_ok()
     }
 
     /// `security_vm_enough_memory`: the commit limit against the charged total of `areas`
     /// (the writer's current state) plus `pages`.
     pub(crate) fn charge(&self, areas: &Areas<'_, '_>, pages: u64) -> Result<(), Errno> {
-        let Some(limit) = self.limits.commit_pages else { return Ok(()) };
+        let Some(limit) = self.limits().commit_pages else { return Ok(()) };
         ensure(areas.pages_with(VmFlags::ACCOUNT) + pages <= limit, Errno::ENOMEM)
     }
 
@@ -425,7 +451,7 @@ impl Mm {
         let split_first = first.start < start;
         if split_first {
             let both_ends = end < first.end;
-            ensure(!both_ends || txn.map_count() < self.limits.max_map_count, Errno::ENOMEM)?;
+            ensure(!both_ends || txn.map_count() < self.limits().max_map_count, Errno::ENOMEM)?;
             ensure(!first.flags.contains(VmFlags::SEALED), Errno::EPERM)?;
             first.may_split(start).map_err(errno_of)?;
         }

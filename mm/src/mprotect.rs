@@ -15,7 +15,8 @@ impl Mm {
     /// as needed), and readers see the whole call at one instant. Like Linux it is not
     /// atomic: on a hole (ENOMEM), a sealed area (EPERM) or access the area may not have
     /// (EACCES), the areas before keep their change (published with the error).
-    /// Making private memory writable charges it (`VM_ACCOUNT`); making it read-only
+    /// Making private memory writable charges it (`VM_ACCOUNT`) and counts it against
+    /// `RLIMIT_DATA` (ENOMEM past it, also with the areas before changed); making it read-only
     /// uncharges it only while it has no anon_vma. EINVAL for an unaligned address or
     /// unknown bits; a zero length does nothing.
     ///
@@ -77,6 +78,9 @@ impl Mm {
         }
         let pages = (end - start) / vma::PAGE_SIZE;
         if new.contains(VmFlags::WRITE) {
+            // The part turns into data: RLIMIT_DATA, unless the limits refuse it as it was.
+            let areas = Areas(txn);
+            ensure(self.may_expand_vm(&areas, new, pages) || !self.may_expand_vm(&areas, old, pages), Errno::ENOMEM)?;
             let uncharged = VmFlags::ACCOUNT | VmFlags::WRITE | VmFlags::HUGETLB | VmFlags::SHARED | VmFlags::NORESERVE;
             if !old.intersects(uncharged) {
                 self.charge(&Areas(txn), pages)?;

@@ -121,7 +121,7 @@ impl Mm {
         ensure(!r.flags.contains(MremapFlags::DONTUNMAP) || r.old_len == r.new_len, Errno::EINVAL)?;
         let overlaps = r.addr.wrapping_add(r.old_len) > r.new_addr && r.new_addr + r.new_len > r.addr;
         ensure(!overlaps, Errno::EINVAL)?;
-        ensure(txn.map_count() + 2 < self.limits.max_map_count.saturating_sub(3), Errno::ENOMEM)
+        ensure(txn.map_count() + 2 < self.limits().max_map_count.saturating_sub(3), Errno::ENOMEM)
     }
 
     /// check_prep_vma: the checks against the area at `addr`.
@@ -149,7 +149,8 @@ impl Mm {
         ensure(vma.pgoff_at(r.addr).checked_add(r.new_len / PAGE_SIZE).is_some(), Errno::EINVAL)?;
         ensure(!unmovable, Errno::EFAULT)?;
         ensure(!vma.flags.contains(VmFlags::LOCKED) || self.mlock_future_ok(&Areas(txn), r.delta()), Errno::EAGAIN)?;
-        self.check_address_space(&Areas(txn), r.delta() / PAGE_SIZE)
+        self.check_address_space(&Areas(txn), r.delta() / PAGE_SIZE)?;
+        self.check_data_limit(&Areas(txn), vma.flags, r.delta() / PAGE_SIZE)
     }
 
     /// mremap_at: resize where the area is.
@@ -204,6 +205,8 @@ impl Mm {
         }
         if r.flags.contains(MremapFlags::DONTUNMAP) {
             self.check_address_space(&Areas(txn), r.old_len / PAGE_SIZE)?;
+            let flags = Areas(txn).find(r.addr).map_or(VmFlags::EMPTY, |vma| vma.flags);
+            self.check_data_limit(&Areas(txn), flags, r.old_len / PAGE_SIZE)?;
         }
         r.new_addr = if r.flags.contains(MremapFlags::FIXED) {
             ensure(r.new_addr >= self.layout.mmap_min_addr, Errno::EPERM)?;
@@ -224,7 +227,7 @@ impl Mm {
     /// area's `mremap` hook may refuse), and unmap the source (or, with DONTUNMAP, leave it
     /// without lock bits).
     fn move_vma(&self, txn: &mut VmaTxn<'_>, r: &Remap) -> Result<u64, Errno> {
-        ensure(txn.map_count() < self.limits.max_map_count.saturating_sub(3), Errno::ENOMEM)?;
+        ensure(txn.map_count() < self.limits().max_map_count.saturating_sub(3), Errno::ENOMEM)?;
         let vma = Areas(txn).find(r.addr).cloned().ok_or(Errno::EFAULT)?;
         let old_end = r.addr + r.old_len;
         if vma.start != r.addr {

@@ -77,7 +77,7 @@ pub struct Move {
 /// let log = std::sync::Arc::new(ChangeLog::default());
 /// mm.observe(log.clone());
 /// let a = mm.mmap(0, 2 * 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
-/// mm.madvise(a, 4096, Advice::DontNeed.number()).unwrap();
+/// mm.madvise(a, 4096, Advice::DontNeed).unwrap();
 /// let changes = log.take();
 /// assert_eq!(changes.len(), 2);
 /// assert_eq!(changes[1].discarded, vec![a..a + 4096]);

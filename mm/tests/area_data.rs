@@ -186,7 +186,7 @@ fn hooks_set_through_a_map_request_run() {
 fn snapshots_show_guard_markers_as_faults_do() {
     let mm = Mm::new();
     map(&mm, 0, 10, None);
-    mm.madvise(BASE + 8 * P, P, Advice::GuardInstall.number()).unwrap();
+    mm.madvise(BASE + 8 * P, P, Advice::GuardInstall).unwrap();
     let snap = mm.snapshot();
     assert!(!snap.allows(BASE + 8 * P, Access::Read) && snap.allows(BASE + 7 * P, Access::Write));
     assert_eq!(mm.fault(BASE + 8 * P, Access::Read).unwrap_err(), Signal::Segv);
@@ -202,7 +202,7 @@ fn snapshots_show_guard_markers_as_faults_do() {
 fn guard_markers_move_with_their_pages_and_vanish_with_a_fresh_mapping() {
     let mm = Mm::new();
     map(&mm, 0, 10, None);
-    mm.madvise(BASE + 3 * P, P, Advice::GuardInstall.number()).unwrap();
+    mm.madvise(BASE + 3 * P, P, Advice::GuardInstall).unwrap();
     let moved = MremapFlags::MAYMOVE | MremapFlags::FIXED;
     mm.mremap(BASE, 10 * P, 10 * P, moved, BASE + 40 * P).unwrap();
     let snap = mm.snapshot();

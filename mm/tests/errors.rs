@@ -3,7 +3,7 @@
 //! where Linux itself is not atomic (mprotect, mlock and madvise over a hole), whose partial
 //! effect is checked exactly.
 
-use mm::{Access, Advice, Errno, Limits, MapFlags, MlockFlags, Mm, MremapFlags, OpenFile, Prot, Signal};
+use mm::{Access, Advice, Errno, Limits, MapFlags, MlockFlags, Mm, MremapFlags, MsealFlags, OpenFile, Prot, Signal};
 use vma::{File, VmFlags, PAGE_SIZE};
 
 const P: u64 = PAGE_SIZE;
@@ -99,7 +99,7 @@ fn mmap_checks_the_file_mode() {
 #[test]
 fn mmap_over_a_sealed_area_is_refused() {
     let mm = two_areas();
-    mm.mseal(BASE + 8 * P, 4 * P, 0).unwrap();
+    mm.mseal(BASE + 8 * P, 4 * P, MsealFlags::NONE).unwrap();
     refused(&mm, Errno::EPERM, |mm| mm.mmap(BASE + 8 * P, P, RW, anon_fixed(), None, 0));
 }
 
@@ -119,7 +119,7 @@ fn map_count_limit() {
     mm.mmap(BASE + 12 * P, P, RW, anon_fixed(), None, 0).unwrap();
     // Splitting the first area in three would pass the limit.
     refused(&mm, Errno::ENOMEM, |mm| mm.munmap(BASE + 2 * P, P));
-    refused(&mm, Errno::EAGAIN, |mm| mm.madvise(BASE + 2 * P, P, Advice::DontFork.number()));
+    refused(&mm, Errno::EAGAIN, |mm| mm.madvise(BASE + 2 * P, P, Advice::DontFork));
     refused(&mm, Errno::ENOMEM, |mm| mm.mprotect(BASE + 2 * P, P, Prot::READ));
     refused(&mm, Errno::ENOMEM, |mm| mm.mremap(BASE, P, P, MremapFlags::MAYMOVE | MremapFlags::FIXED, BASE + 20 * P));
 }
@@ -131,7 +131,7 @@ fn munmap_rejects_bad_arguments() {
     refused(&mm, Errno::EINVAL, |mm| mm.munmap(BASE, 0));
     refused(&mm, Errno::EINVAL, |mm| mm.munmap(BASE, u64::MAX - BASE));
     refused(&mm, Errno::EINVAL, |mm| mm.munmap(mm.layout().task_size + P, P));
-    mm.mseal(BASE, 2 * P, 0).unwrap();
+    mm.mseal(BASE, 2 * P, MsealFlags::NONE).unwrap();
     refused(&mm, Errno::EPERM, |mm| mm.munmap(BASE, 12 * P));
     // A hole is fine.
     let before = state(&mm);
@@ -156,37 +156,36 @@ fn mprotect_errors_and_its_partial_effect() {
     let file = OpenFile::read_only(File::with_pages("f", 4));
     mm.mmap(BASE + 20 * P, P, Prot::READ, MapFlags::SHARED | MapFlags::FIXED, Some(&file), 0).unwrap();
     refused(&mm, Errno::EACCES, |mm| mm.mprotect(BASE + 20 * P, P, RW));
-    mm.mseal(BASE + 8 * P, 4 * P, 0).unwrap();
+    mm.mseal(BASE + 8 * P, 4 * P, MsealFlags::NONE).unwrap();
     refused(&mm, Errno::EPERM, |mm| mm.mprotect(BASE + 8 * P, P, RW));
 }
 
 #[test]
 fn madvise_errors_and_its_partial_effect() {
     let mm = two_areas();
-    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE + 1, P, Advice::DontFork.number()));
-    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, P, 7));
-    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, u64::MAX, Advice::DontFork.number()));
-    refused(&mm, Errno::ENOMEM, |mm| mm.madvise(BASE + 4 * P, P, Advice::DontFork.number()));
-    refused(&mm, Errno::ENOMEM, |mm| mm.madvise(BASE + 20 * P, P, Advice::Normal.number()));
-    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, P, Advice::Remove.number()));
-    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, P, Advice::Collapse.number()));
-    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE + 8 * P, P, Advice::PopulateWrite.number()));
-    refused(&mm, Errno::ENOMEM, |mm| mm.madvise(BASE + 3 * P, 2 * P, Advice::PopulateRead.number()));
+    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE + 1, P, Advice::DontFork));
+    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, u64::MAX, Advice::DontFork));
+    refused(&mm, Errno::ENOMEM, |mm| mm.madvise(BASE + 4 * P, P, Advice::DontFork));
+    refused(&mm, Errno::ENOMEM, |mm| mm.madvise(BASE + 20 * P, P, Advice::Normal));
+    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, P, Advice::Remove));
+    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, P, Advice::Collapse));
+    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE + 8 * P, P, Advice::PopulateWrite));
+    refused(&mm, Errno::ENOMEM, |mm| mm.madvise(BASE + 3 * P, 2 * P, Advice::PopulateRead));
     let shared = MapFlags::SHARED | MapFlags::ANONYMOUS | MapFlags::FIXED;
     mm.mmap(BASE + 20 * P, P, RW, shared, None, 0).unwrap();
-    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE + 20 * P, P, Advice::WipeOnFork.number()));
-    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE + 20 * P, P, Advice::Free.number()));
+    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE + 20 * P, P, Advice::WipeOnFork));
+    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE + 20 * P, P, Advice::Free));
     // Flag advice over a hole: every mapped part changes, then ENOMEM.
-    assert_eq!(mm.madvise(BASE, 12 * P, Advice::DontFork.number()), Err(Errno::ENOMEM));
+    assert_eq!(mm.madvise(BASE, 12 * P, Advice::DontFork), Err(Errno::ENOMEM));
     assert!(page(&mm, BASE).contains(VmFlags::DONTCOPY) && page(&mm, BASE + 8 * P).contains(VmFlags::DONTCOPY));
     // Locked memory refuses dontneed and guards.
     mm.mlock(BASE, 4 * P).unwrap();
-    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, P, Advice::DontNeed.number()));
-    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, P, Advice::GuardInstall.number()));
-    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, P, Advice::PageOut.number()));
+    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, P, Advice::DontNeed));
+    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, P, Advice::GuardInstall));
+    refused(&mm, Errno::EINVAL, |mm| mm.madvise(BASE, P, Advice::PageOut));
     // Sealed read-only anonymous memory refuses discarding advice.
-    mm.mseal(BASE + 8 * P, 4 * P, 0).unwrap();
-    refused(&mm, Errno::EPERM, |mm| mm.madvise(BASE + 8 * P, P, Advice::DontNeed.number()));
+    mm.mseal(BASE + 8 * P, 4 * P, MsealFlags::NONE).unwrap();
+    refused(&mm, Errno::EPERM, |mm| mm.madvise(BASE + 8 * P, P, Advice::DontNeed));
 }
 
 #[test]
@@ -214,11 +213,13 @@ fn mlock_errors() {
 #[test]
 fn mseal_errors() {
     let mm = two_areas();
-    refused(&mm, Errno::EINVAL, |mm| mm.mseal(BASE, P, 1));
-    refused(&mm, Errno::EINVAL, |mm| mm.mseal(BASE + 1, P, 0));
-    refused(&mm, Errno::EINVAL, |mm| mm.mseal(BASE, u64::MAX, 0));
+    refused(&mm, Errno::EINVAL, |mm| mm.mseal(BASE, P, MsealFlags::from_bits(1)));
+    // `unsigned long` flags: a bit past 32 is refused too, not truncated away.
+    refused(&mm, Errno::EINVAL, |mm| mm.mseal(BASE, P, MsealFlags::from_bits(1 << 40)));
+    refused(&mm, Errno::EINVAL, |mm| mm.mseal(BASE + 1, P, MsealFlags::NONE));
+    refused(&mm, Errno::EINVAL, |mm| mm.mseal(BASE, u64::MAX, MsealFlags::NONE));
     // A hole anywhere: nothing is sealed.
-    refused(&mm, Errno::ENOMEM, |mm| mm.mseal(BASE, 12 * P, 0));
+    refused(&mm, Errno::ENOMEM, |mm| mm.mseal(BASE, 12 * P, MsealFlags::NONE));
 }
 
 #[test]
@@ -243,7 +244,7 @@ fn mremap_errors() {
     refused(&mm, Errno::EFAULT, |mm| mm.mremap(BASE + 5 * P, 3 * P, 3 * P, moved, BASE + 20 * P));
     // Private memory cannot be "duplicated" with old_len 0.
     refused(&mm, Errno::EINVAL, |mm| mm.mremap(BASE, 0, P, MremapFlags::MAYMOVE, 0));
-    mm.mseal(BASE + 8 * P, 4 * P, 0).unwrap();
+    mm.mseal(BASE + 8 * P, 4 * P, MsealFlags::NONE).unwrap();
     refused(&mm, Errno::EPERM, |mm| mm.mremap(BASE + 8 * P, 4 * P, 2 * P, MremapFlags::NONE, 0));
     refused(&mm, Errno::EPERM, |mm| mm.mremap(BASE + 8 * P, 4 * P, 4 * P, moved, BASE + 20 * P));
 }
@@ -261,7 +262,7 @@ fn faults_signal_without_changing_anything() {
     mm.mmap(BASE + 20 * P, 2 * P, Prot::READ, MapFlags::SHARED | MapFlags::FIXED, Some(&file), 0).unwrap();
     assert_eq!(mm.fault(BASE + 21 * P, Access::Read).map(drop), Err(Signal::Bus));
     // A guard page.
-    mm.madvise(BASE, P, Advice::GuardInstall.number()).unwrap();
+    mm.madvise(BASE, P, Advice::GuardInstall).unwrap();
     assert_eq!(mm.fault(BASE, Access::Write).map(drop), Err(Signal::Segv));
     assert_eq!(mm.fault(BASE + P, Access::Write).map(drop), Ok(()));
 }
@@ -285,7 +286,7 @@ fn brk_refusals_leave_the_heap() {
 fn fork_does_not_change_the_parent() {
     let mm = two_areas();
     mm.fault(BASE, Access::Write).unwrap();
-    mm.madvise(BASE + 8 * P, 4 * P, Advice::DontFork.number()).unwrap();
+    mm.madvise(BASE + 8 * P, 4 * P, Advice::DontFork).unwrap();
     let before = state(&mm);
     let child = mm.fork().unwrap();
     assert_eq!(state(&mm), before);

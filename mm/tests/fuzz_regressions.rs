@@ -109,8 +109,8 @@ fn fork_copies_guard_markers_by_range() {
     let len = 1 << 38; // 2^26 pages
     let rw = Prot::READ | Prot::WRITE;
     mm.mmap(base, len, rw, anon_fixed(), None, 0).unwrap();
-    mm.madvise(base, len, Advice::GuardInstall.number()).unwrap();
-    mm.madvise(base + 4 * P, 2 * P, Advice::GuardRemove.number()).unwrap();
+    mm.madvise(base, len, Advice::GuardInstall).unwrap();
+    mm.madvise(base + 4 * P, 2 * P, Advice::GuardRemove).unwrap();
     let child = mm.fork().unwrap();
     let child = child.fork().unwrap();
     for (addr, guarded) in [(base, true), (base + 3 * P, true), (base + 4 * P, false), (base + 5 * P, false)] {

@@ -102,10 +102,10 @@ fn fork_copies_what_linux_copies() {
         mm.mmap(base + 8 * i * P, 4 * P, RW, fixed, None, 0).unwrap();
         mm.fault(base + 8 * i * P, Access::Write).unwrap();
     }
-    mm.madvise(base, 4 * P, Advice::DontFork.number()).unwrap();
-    mm.madvise(base + 8 * P, 4 * P, Advice::WipeOnFork.number()).unwrap();
+    mm.madvise(base, 4 * P, Advice::DontFork).unwrap();
+    mm.madvise(base + 8 * P, 4 * P, Advice::WipeOnFork).unwrap();
     mm.mlock(base + 16 * P, 4 * P).unwrap();
-    mm.madvise(base + 24 * P, P, Advice::GuardInstall.number()).unwrap();
+    mm.madvise(base + 24 * P, P, Advice::GuardInstall).unwrap();
     let child = mm.fork().unwrap();
     let snap = child.snapshot();
     assert!(snap.find(base).is_none(), "don't-copy areas stay behind");
@@ -161,7 +161,7 @@ fn populate_and_lock_allocate_anon_vmas_for_private_writable_memory() {
     let c = mm.mmap(0, 4 * P, RW, anon(), None, 0).unwrap();
     mm.mlock2(c, 4 * P, mm::MlockFlags::ONFAULT).unwrap();
     assert!(mm.snapshot().find(c).unwrap().anon.is_none(), "lock-on-fault populates nothing");
-    mm.madvise(c, P, Advice::PopulateWrite.number()).unwrap();
+    mm.madvise(c, P, Advice::PopulateWrite).unwrap();
     assert!(mm.snapshot().find(c).unwrap().anon.is_some());
 }
 

@@ -96,7 +96,7 @@ fn mprotect_over_three_areas_is_seen_whole() {
 fn madvise_over_three_areas_is_seen_whole() {
     let checks = readers_see_whole_calls(ROUNDS, VmFlags::DONTCOPY, |mm, base, round| {
         let advice = if round % 2 == 0 { Advice::DontFork } else { Advice::DoFork };
-        mm.madvise(base, 12 * PAGE_SIZE, advice.number()).unwrap();
+        mm.madvise(base, 12 * PAGE_SIZE, advice).unwrap();
     });
     assert!(checks > ROUNDS);
 }
