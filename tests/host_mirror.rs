@@ -1,0 +1,59 @@
+//! The notifications are complete: a real window of this process kept only from them (see
+//! examples/host_mirror/mirror.rs and docs/host_mirror.md) equals the engine's window page for
+//! page, in `/proc/self/maps` and `/proc/self/pagemap`, after every op of 500 generated
+//! scripts (every op kind, faults and forks included) and of the 36 hand-written kernel
+//! scenarios (tests/kernel-cases/scenarios).
+
+#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+
+#[path = "../examples/host_mirror/mirror.rs"]
+mod mirror;
+
+use maple_mm::gen::GenConfig;
+
+#[test]
+fn a_host_window_kept_from_notifications_equals_the_engine_after_every_op() {
+    // The generator's default shape: windows of 64 to 128 pages, 40 to 200 ops.
+    let config = GenConfig::default();
+    let scripts = 500;
+    let totals = mirror::run(0..scripts, &config).unwrap_or_else(|error| panic!("{error}"));
+    println!("{totals}");
+    assert_eq!(totals.scripts, scripts);
+    for kind in [
+        "mmap",
+        "munmap",
+        "mprotect",
+        "madvise",
+        "mlock",
+        "mlock_onfault",
+        "munlock",
+        "mseal",
+        "mremap",
+        "touch",
+        "read",
+        "fork",
+    ] {
+        assert!(totals.kinds.get(kind).is_some_and(|&n| n > 0), "no {kind} op was checked");
+    }
+    let calls = &totals.calls;
+    assert!(calls.mremap > 0 && calls.discard > 0 && calls.guard_install > 0 && calls.guard_remove > 0);
+}
+
+#[test]
+fn a_host_window_follows_the_hand_written_scenarios() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kernel-cases/scenarios");
+    let mut cases: Vec<_> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "ops"))
+        .collect();
+    cases.sort();
+    let mut totals = mirror::Totals::default();
+    for case in &cases {
+        let text = std::fs::read_to_string(case).unwrap();
+        let name = case.file_name().unwrap().to_string_lossy();
+        mirror::check_script(&name, &text, &mut totals).unwrap_or_else(|error| panic!("{error}"));
+    }
+    println!("{totals}");
+    assert_eq!(totals.scripts, 36);
+}
