@@ -235,6 +235,7 @@ impl Mm {
                 ensure(vma.file.is_some(), Errno::EINVAL)?;
                 ensure(flags.contains(VmFlags::SHARED | VmFlags::MAYWRITE), Errno::EACCES)?;
                 self.note_discarded(start..end);
+                self.note_punched(start..end);
                 Ok(())
             }
             Advice::Collapse => self.madvise_collapse(vma),

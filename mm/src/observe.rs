@@ -96,6 +96,10 @@ pub struct Change {
     /// MADV_FREE, MADV_REMOVE, MADV_GUARD_INSTALL): the next access finds zeroes (anonymous
     /// memory) or the file's data.
     pub discarded: Vec<Range<u64>>,
+    /// Of the discarded ranges, those whose file pages were freed too (MADV_REMOVE punches a
+    /// hole in the shared file): every mapping of those pages reads zeroes afterwards, not
+    /// only this one.
+    pub punched: Vec<Range<u64>>,
     /// Pages that moved with their contents (mremap), in the order they moved.
     pub moved: Vec<Move>,
 }
@@ -255,6 +259,15 @@ impl Mm {
         let mut call = self.call.lock();
         call.pending = Change::default();
         call.to_close.clear();
+    }
+
+    /// Notes that the call frees the file pages behind `range` (MADV_REMOVE; under the
+    /// writer lock).
+    pub(crate) fn note_punched(&self, range: Range<u64>) {
+        let mut call = self.call.lock();
+        if !call.observers.is_empty() {
+            call.pending.punched.push(range);
+        }
     }
 
     /// Notes that the call unmaps `range` (under the writer lock).

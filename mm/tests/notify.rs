@@ -78,3 +78,22 @@ fn a_move_reports_its_pages_the_unmapped_source_and_the_areas() {
     assert_eq!(spans(&change.added), [(to, to + 4 * P)]);
     assert_eq!(change.invalidated(), [BASE..BASE + 4 * P, to..to + 4 * P]);
 }
+
+#[test]
+fn remove_punches_the_file_and_dontneed_does_not() {
+    let mm = Mm::new();
+    let file = mm::OpenFile::read_write(vma::File::with_pages("shared", 8));
+    let shared = MapFlags::SHARED | MapFlags::FIXED;
+    mm.mmap(BASE, 4 * P, Prot::READ | Prot::WRITE, shared, Some(&file), 0).unwrap();
+    let log = Arc::new(mm::ChangeLog::default());
+    mm.observe(log.clone());
+    mm.madvise(BASE, 2 * P, mm::Advice::Remove).unwrap();
+    mm.madvise(BASE + 2 * P, 2 * P, mm::Advice::DontNeed).unwrap();
+    let changes = log.take();
+    assert_eq!(
+        (changes[0].discarded.clone(), changes[0].punched.clone()),
+        (vec![BASE..BASE + 2 * P], vec![BASE..BASE + 2 * P])
+    );
+    assert_eq!(changes[1].discarded, [BASE + 2 * P..BASE + 4 * P]);
+    assert!(changes[1].punched.is_empty());
+}
