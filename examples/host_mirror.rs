@@ -11,8 +11,8 @@
 //! and prints what was checked and how fast the mirror went. Linux on x86_64 only.
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-#[path = "host_mirror/mirror.rs"]
-mod mirror;
+#[path = "host_mirror/lib.rs"]
+mod host_mirror;
 
 const USAGE: &str = "usage: host_mirror [SCRIPTS [FIRST_SEED [WINDOW_MIN WINDOW_MAX OPS_MIN OPS_MAX]]]";
 
@@ -42,7 +42,7 @@ fn main() {
         Some(_) => fail("the generator's shape takes four numbers".to_string()),
     };
     config.check().unwrap_or_else(|error| fail(error));
-    match mirror::run(first..first.saturating_add(scripts), &config) {
+    match host_mirror::run(first..first.saturating_add(scripts), &config) {
         Ok(totals) => println!("{totals}"),
         Err(error) => {
             eprintln!("the host and the engine differ: {error}");
