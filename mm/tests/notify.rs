@@ -90,10 +90,9 @@ fn remove_punches_the_file_and_dontneed_does_not() {
     mm.madvise(BASE, 2 * P, mm::Advice::Remove).unwrap();
     mm.madvise(BASE + 2 * P, 2 * P, mm::Advice::DontNeed).unwrap();
     let changes = log.take();
-    assert_eq!(
-        (changes[0].discarded.clone(), changes[0].punched.clone()),
-        (vec![BASE..BASE + 2 * P], vec![BASE..BASE + 2 * P])
-    );
-    assert_eq!(changes[1].discarded, [BASE + 2 * P..BASE + 4 * P]);
+    assert_eq!(changes[0].discarded.first(), Some(&(BASE..BASE + 2 * P)));
+    assert_eq!(changes[0].punched, changes[0].discarded);
+    assert_eq!(changes[1].discarded.first(), Some(&(BASE + 2 * P..BASE + 4 * P)));
+    assert_eq!(changes.iter().map(|c| c.discarded.len()).sum::<usize>(), 2);
     assert!(changes[1].punched.is_empty());
 }
