@@ -196,6 +196,7 @@ fn same_contents(view: &View<'_, u8>, model: &Model, what: &str) {
     backward.reverse();
     assert_eq!(backward, forward, "{what}: reverse iteration differs");
     assert_eq!(view.is_empty(), model.map.is_empty(), "{what}: is_empty");
+    assert_eq!(view.len(), model.map.len(), "{what}: len");
 }
 
 /// Point lookups at `index`, neighbour lookups, and a range iteration from `index` to `limit`.

@@ -110,7 +110,7 @@ fn build_leaves<T>(pool: &mut Pool<T>, mut items: Vec<Item<T>>) -> Result<Vec<Ch
         let leaf = unsafe { node.leaf_mut() };
         let last = pending[end - 1].last;
         leaf.fill(pending.drain(..end));
-        built.push(Child { last, gap: leaf.largest_gap(first, last), node });
+        built.push(Child { last, gap: leaf.largest_gap(first, last), count: leaf.count(), node });
         first = last.wrapping_add(1);
         taken += end;
     }
@@ -131,7 +131,7 @@ fn build_branches<T>(pool: &mut Pool<T>, kids: Vec<Child<T>>) -> Result<Vec<Chil
         // SAFETY: just taken from the pool, reachable from nowhere else.
         let branch = unsafe { node.branch_mut() };
         branch.fill(&kids[start..end]);
-        built.push(Child { last: kids[end - 1].last, gap: branch.largest_gap(), node });
+        built.push(Child { last: kids[end - 1].last, gap: branch.largest_gap(), count: branch.count(), node });
         start = end;
     }
     Ok(built)

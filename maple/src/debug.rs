@@ -30,9 +30,10 @@ fn write_node<T: Debug>(f: &mut Formatter<'_>, node: NodePtr<T>, min: u64, max: 
         NodeRef::Branch(branch) => {
             writeln!(
                 f,
-                "{:indent$}branch [{min:#x}, {max:#x}] {} children, gaps {:?}",
+                "{:indent$}branch [{min:#x}, {max:#x}] {} children, {} values, gaps {:?}",
                 "",
                 branch.len(),
+                branch.count(),
                 &branch.gaps()[..branch.len()]
             )?;
             for slot in 0..branch.len() {

@@ -61,17 +61,20 @@ pub(crate) struct Leaf<T> {
     slots: [MaybeUninit<T>; LEAF_SLOTS],
 }
 
-/// A branch: 9 pivots, 10 children and, per child, the largest empty run below it.
+/// A branch: 9 pivots, 10 children, per child the largest empty run below it, and the
+/// number of values in its whole subtree.
 ///
 /// The children follow the pivots, so a lookup reads the header, the pivots and the child
 /// pointer from the first two or three cache lines; the gaps, read only by gap searches and
-/// writers, come last.
+/// writers, and the count, come last (the count sits in what would otherwise be padding).
 #[repr(C, align(64))]
 pub(crate) struct Branch<T> {
     head: Header,
     pivots: [u64; BRANCH_SLOTS - 1],
     children: [Option<NodePtr<T>>; BRANCH_SLOTS],
     gaps: [u64; BRANCH_SLOTS],
+    /// Values (ranges holding a value) in the subtree: the sum of the children's counts.
+    count: u64,
 }
 
 /// A pointer to a leaf or a branch of a tree of `T`.
@@ -111,10 +114,12 @@ pub(crate) struct Item<T> {
     pub(crate) value: Option<T>,
 }
 
-/// One child of a branch being built.
+/// One child of a branch being built: the last index of its range, its largest empty run,
+/// the number of values below it, and the node.
 pub(crate) struct Child<T> {
     pub(crate) last: u64,
     pub(crate) gap: u64,
+    pub(crate) count: u64,
     pub(crate) node: NodePtr<T>,
 }
 
@@ -236,6 +241,20 @@ impl<T> NodePtr<T> {
         self.header().kind
     }
 
+    /// The number of values in the node's subtree: the occupied slots of a leaf, the stored
+    /// count of a branch. O(1).
+    ///
+    /// # Safety
+    /// As for [`get`](Self::get), for the duration of the call.
+    #[inline]
+    pub(crate) unsafe fn count(self) -> u64 {
+        // SAFETY: the caller keeps the node alive and unchanged while it is read.
+        match unsafe { self.get() } {
+            NodeRef::Leaf(leaf) => leaf.count(),
+            NodeRef::Branch(branch) => branch.count(),
+        }
+    }
+
     pub(crate) fn is_fresh(self) -> bool {
         self.header().fresh
     }
@@ -309,6 +328,11 @@ impl<T> Leaf<T> {
 
     pub(crate) fn is_occupied(&self, slot: usize) -> bool {
         self.head.occupied & (1 << slot) != 0
+    }
+
+    /// The number of slots holding a value.
+    pub(crate) fn count(&self) -> u64 {
+        u64::from(self.head.occupied.count_ones())
     }
 
     /// The value in `slot`, or `None` for an empty range.
@@ -399,6 +423,7 @@ impl<T> Branch<T> {
             pivots: [u64::MAX; BRANCH_SLOTS - 1],
             gaps: [0; BRANCH_SLOTS],
             children: [None; BRANCH_SLOTS],
+            count: 0,
         }
     }
 
@@ -428,23 +453,43 @@ impl<T> Branch<T> {
         self.gaps.iter().copied().max().unwrap_or(0)
     }
 
-    /// The children as items for a rebuild, with the child ranges' last indexes.
-    pub(crate) fn child_item(&self, slot: usize, max: u64) -> Child<T> {
-        Child { last: self.last_of(slot, max), gap: self.gaps[slot], node: self.child(slot) }
+    /// The number of values in the subtree.
+    pub(crate) fn count(&self) -> u64 {
+        self.count
     }
 
-    /// Replaces the children with `items` (at most 10; the last ends at the branch's max).
+    /// Adjusts the count after a change below that added (or, negative, removed) `delta`
+    /// values.
+    pub(crate) fn add_count(&mut self, delta: i64) {
+        self.count = self.count.checked_add_signed(delta).expect("a subtree's count stays in range");
+        self.head.witness.wrote();
+    }
+
+    /// The children as items for a rebuild, with the child ranges' last indexes. Reads the
+    /// child's count (a leaf's header, a branch's count field).
+    pub(crate) fn child_item(&self, slot: usize, max: u64) -> Child<T> {
+        let node = self.child(slot);
+        // SAFETY: the children of a live branch are alive and, while the branch is borrowed
+        // (it is published, or the writer's and not being changed), unchanged.
+        let count = unsafe { node.count() };
+        Child { last: self.last_of(slot, max), gap: self.gaps[slot], count, node }
+    }
+
+    /// Replaces the children with `items` (at most 10; the last ends at the branch's max);
+    /// the count becomes the sum of theirs.
     pub(crate) fn fill(&mut self, items: &[Child<T>]) {
         debug_assert!((1..=BRANCH_SLOTS).contains(&items.len()));
         self.pivots = [u64::MAX; BRANCH_SLOTS - 1];
         self.gaps = [0; BRANCH_SLOTS];
         self.children = [None; BRANCH_SLOTS];
+        self.count = 0;
         for (slot, item) in items.iter().enumerate() {
             if slot + 1 < items.len() {
                 self.pivots[slot] = item.last;
             }
             self.gaps[slot] = item.gap;
             self.children[slot] = Some(item.node);
+            self.count += item.count;
         }
         self.head.len = items.len() as u8;
         self.head.witness.wrote();
@@ -457,6 +502,7 @@ impl<T> Branch<T> {
     /// Forgets the children (without freeing them), ready to be filled again.
     pub(crate) fn empty_out(&mut self) {
         self.children = [None; BRANCH_SLOTS];
+        self.count = 0;
         self.head.len = 0;
     }
 }
@@ -498,7 +544,9 @@ mod tests {
     #[test]
     fn nodes_are_256_bytes_for_pointer_sized_values() {
         assert_eq!(core::mem::size_of::<Leaf<Box<u64>>>(), 256);
-        assert!(core::mem::size_of::<Branch<Box<u64>>>() <= 256);
+        // The count takes 8 of the 16 bytes of padding after the gaps.
+        assert_eq!(core::mem::size_of::<Branch<Box<u64>>>(), 256);
+        assert_eq!(core::mem::offset_of!(Branch<Box<u64>>, count), 240);
     }
 
     #[test]

@@ -58,8 +58,9 @@ impl<T> View<'_, T> {
     /// every node but the root has at least 6 (leaf) or 4 (branch) slots; the root is not a
     /// one-child branch nor a leaf that is one empty range; all leaves are at one depth; each
     /// branch's gap value for a child is exactly the largest empty run below it, and unused
-    /// gap entries are zero; no two empty ranges are adjacent, within a leaf or across two;
-    /// a leaf ends in an empty range only at `u64::MAX`.
+    /// gap entries are zero; each branch's value count is the sum of its children's (so
+    /// [`View::len`] is the number of values); no two empty ranges are adjacent, within a
+    /// leaf or across two; a leaf ends in an empty range only at `u64::MAX`.
     ///
     /// ```
     /// let mut tree = maple::Tree::new();
@@ -92,8 +93,9 @@ fn fail<R>(message: String) -> Result<R, Invalid> {
 }
 
 impl Checker {
-    /// Checks the subtree of `node` over `[min, max]`; returns its largest empty run.
-    fn node<T>(&mut self, node: NodePtr<T>, min: u64, max: u64, depth: usize) -> Result<u64, Invalid> {
+    /// Checks the subtree of `node` over `[min, max]`; returns its largest empty run and the
+    /// number of values in it.
+    fn node<T>(&mut self, node: NodePtr<T>, min: u64, max: u64, depth: usize) -> Result<(u64, u64), Invalid> {
         // SAFETY: the validator only runs over a live view.
         match unsafe { node.get() } {
             NodeRef::Leaf(leaf) => {
@@ -115,6 +117,7 @@ impl Checker {
                     }
                     _ => self.leaf_depth = Some(depth),
                 }
+                let mut values = 0;
                 for slot in 0..len {
                     let empty = leaf.value(slot).is_none();
                     if empty && self.previous_tail_empty {
@@ -125,12 +128,13 @@ impl Checker {
                         self.shape.empty_ranges += 1;
                     } else {
                         self.shape.values += 1;
+                        values += 1;
                     }
                 }
                 if self.previous_tail_empty && max != u64::MAX {
                     return fail(format!("{at}: ends in an empty range below u64::MAX"));
                 }
-                Ok(leaf.largest_gap(min, max))
+                Ok((leaf.largest_gap(min, max), values))
             }
             NodeRef::Branch(branch) => {
                 self.shape.branches += 1;
@@ -142,9 +146,9 @@ impl Checker {
                 if branch.gaps()[len..].iter().any(|&gap| gap != 0) {
                     return fail(format!("{at}: an unused gap entry is not zero"));
                 }
-                let mut largest = 0;
+                let (mut largest, mut values) = (0, 0);
                 for slot in 0..len {
-                    let gap = self.node(
+                    let (gap, below) = self.node(
                         branch.child(slot),
                         branch.first_of(slot, min),
                         branch.last_of(slot, max),
@@ -157,8 +161,12 @@ impl Checker {
                         ));
                     }
                     largest = largest.max(gap);
+                    values += below;
                 }
-                Ok(largest)
+                if branch.count() != values {
+                    return fail(format!("{at}: {values} values below, the branch counts {}", branch.count()));
+                }
+                Ok((largest, values))
             }
         }
     }

@@ -91,6 +91,30 @@ impl<'a, T> View<'a, T> {
         self.root.is_none()
     }
 
+    /// The number of values: ranges holding a value (empty ranges are not counted). O(1):
+    /// every branch keeps the count of its subtree, so this reads the root's, from the same
+    /// state as every other answer of this view. Through a transaction it includes the
+    /// transaction's uncommitted changes.
+    ///
+    /// ```
+    /// let tree = maple::Tree::new();
+    /// let mut txn = tree.transaction();
+    /// for i in 0..100u64 {
+    ///     txn.store(i * 10, i * 10 + 4, i).unwrap();
+    /// }
+    /// txn.clear(0, 99).unwrap(); // ten ranges go
+    /// txn.store(200, 204, 0).unwrap(); // one is overwritten: still one range
+    /// assert_eq!(txn.len(), 90); // the transaction's own state
+    /// let before = tree.snapshot();
+    /// txn.commit();
+    /// assert_eq!((before.len(), tree.snapshot().len()), (0, 90));
+    /// ```
+    #[inline]
+    pub fn len(&self) -> usize {
+        // SAFETY: the view's creator keeps its nodes alive while the view is borrowed.
+        self.root.map_or(0, |root| unsafe { root.count() } as usize)
+    }
+
     /// The first value whose range meets `[index, limit]`, with its whole range.
     ///
     /// ```

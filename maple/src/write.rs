@@ -8,17 +8,23 @@
 //! 3. Gather the leaf level: the left leaf's slots before `first`, the new range, the right
 //!    leaf's slots after `last`, with adjacent empty ranges merged.
 //! 4. Fast path: when both ends are in one leaf the writer may change in place and the result
-//!    fits it, rewrite that leaf and fix the gap values above it. Done.
+//!    fits it, rewrite that leaf and fix the gap values and value counts above it. Done.
 //! 5. Otherwise rebuild level by level, bottom up: cut the gathered slots into one to three
 //!    new nodes, then gather the parent level (the left parent's children before the path,
 //!    the new nodes, the right parent's children after it) and cut again, up to a new root.
 //!    A level that would be under-full pulls in a neighbour (the two become one or two
 //!    nodes); a level that would split pulls in a neighbour with room, so two fuller nodes
 //!    replace three; a leaf level that would end in an empty range pulls in the next leaf,
-//!    which starts with the rest of that range.
+//!    which starts with the rest of that range. A branch the writer may change that can take
+//!    the level's new children is refilled in place instead, and the build stops there.
 //! 6. Bury what the new tree no longer reaches: nodes on the old paths, neighbours pulled
 //!    in, and whole subtrees inside `[first, last]`. Nodes only this writer could see are
 //!    recycled at once; published ones are retired, to be freed after the readers move on.
+//!
+//! Every branch keeps the number of values in its subtree. New branches sum their children's
+//! counts; a node changed in place passes the change in its count to every ancestor, up to the
+//! root (gap values stop climbing where they stop changing; counts never do), so the working
+//! tree's root always knows how many values the tree holds.
 //!
 //! The kernel classifies writes (exact fit, node store, split, rebalance, spanning store);
 //! here those are all the one rebuild, which keeps a single code path to prove correct.
@@ -147,6 +153,8 @@ impl<T: Clone> Editor<'_, T> {
     fn store_in(&mut self, root: NodePtr<T>, mut left: Path<T>, first: u64, last: u64, value: Option<T>) {
         let mut right = descend_beside(&left, last);
         let leaf_level = left.len() - 1;
+        // Read before gathering, which moves values out of a private leaf.
+        let old_count = leaf(left[leaf_level].node).count();
         let items = self.gather_leaf(left[leaf_level], right[leaf_level], first, last, value);
         if self.rewrite_in_place(&left, &right, &items) {
             let step = left[leaf_level];
@@ -154,7 +162,8 @@ impl<T: Clone> Editor<'_, T> {
             let node = unsafe { step.node.leaf_mut() };
             node.rewrite(items);
             let gap = node.largest_gap(step.min, step.max);
-            self.refresh_gaps(&left[..leaf_level], gap);
+            let delta = count_change(old_count, node.count());
+            self.refresh_above(&left[..leaf_level], gap, delta);
         } else {
             self.rebuild(root, &mut left, &mut right, items, Range { first, last });
         }
@@ -214,19 +223,29 @@ impl<T: Clone> Editor<'_, T> {
             && !all_empty
     }
 
-    /// After a leaf changed in place: recompute the largest gap up the path while it changes.
-    /// After a node changed in place and its largest gap became `gap`: update the gap values
-    /// of its `ancestors` (root first) while they change.
-    fn refresh_gaps(&mut self, ancestors: &[Step<T>], mut gap: u64) {
+    /// After a node changed in place, its largest gap became `gap` and its value count
+    /// changed by `delta`: update its `ancestors` (root first). Gap values are updated while
+    /// they change; the count of every ancestor, up to the root, moves by `delta`.
+    fn refresh_above(&mut self, ancestors: &[Step<T>], mut gap: u64, delta: i64) {
+        let mut gaps_settled = false;
         for parent in ancestors.iter().rev() {
+            if gaps_settled && delta == 0 {
+                return;
+            }
             debug_assert!(self.private(parent.node), "a private node's ancestors are private");
             // SAFETY: ancestors of a private node are private (paths are copied whole).
             let branch = unsafe { parent.node.branch_mut() };
-            if branch.gap(parent.slot) == gap {
-                return;
+            if delta != 0 {
+                branch.add_count(delta);
             }
-            branch.set_gap(parent.slot, gap);
-            gap = branch.largest_gap();
+            if !gaps_settled {
+                if branch.gap(parent.slot) == gap {
+                    gaps_settled = true;
+                } else {
+                    branch.set_gap(parent.slot, gap);
+                    gap = branch.largest_gap();
+                }
+            }
         }
     }
 
@@ -321,9 +340,11 @@ impl<T: Clone> Editor<'_, T> {
         self.bury_children(step.node, Range { first: step.min, last: step.max }, changed, consumed);
         // SAFETY: a private node; the children it had were read above and are not needed again.
         let node = unsafe { step.node.branch_mut() };
+        let old_count = node.count();
         node.fill(kids);
         let gap = node.largest_gap();
-        self.refresh_gaps(&left[..level], gap);
+        let delta = count_change(old_count, node.count());
+        self.refresh_above(&left[..level], gap, delta);
         true
     }
 
@@ -366,7 +387,7 @@ impl<T: Clone> Editor<'_, T> {
             // SAFETY: just taken from the pool, reachable from nowhere else.
             let new = unsafe { node.leaf_mut() };
             new.fill(items.drain(..end));
-            built.push(Child { last, gap: new.largest_gap(first, last), node });
+            built.push(Child { last, gap: new.largest_gap(first, last), count: new.count(), node });
             first = last.wrapping_add(1);
         }
         built
@@ -381,7 +402,7 @@ impl<T: Clone> Editor<'_, T> {
             // SAFETY: just taken from the pool, reachable from nowhere else.
             let new = unsafe { node.branch_mut() };
             new.fill(&kids[..end]);
-            built.push(Child { last: kids[end - 1].last, gap: new.largest_gap(), node });
+            built.push(Child { last: kids[end - 1].last, gap: new.largest_gap(), count: new.count(), node });
             kids.drain(..end);
         }
         built
@@ -456,6 +477,12 @@ impl<T: Clone> Editor<'_, T> {
         }
         self.retire_node(node);
     }
+}
+
+/// How a node's value count changed, from `old` to `new`.
+fn count_change(old: u64, new: u64) -> i64 {
+    // Counts are bounded by the nodes in memory, far below i64::MAX.
+    new as i64 - old as i64
 }
 
 /// Appends a slot, merging it into the one before when both are empty.

@@ -52,6 +52,7 @@ fn inject(base: &Tree<u64>, model: &Model, op: Op, mode: Mode) -> usize {
                 if got == Err(Error::AllocFailed) {
                     // The transaction is as it was before the failed change.
                     assert_eq!(content(&txn), before, "{op:?} k={k}: the transaction changed");
+                    assert_eq!(txn.len(), model.map.len(), "{op:?} k={k}: the transaction's len");
                     valid(&txn);
                     drop(txn);
                 } else {
@@ -70,6 +71,7 @@ fn inject(base: &Tree<u64>, model: &Model, op: Op, mode: Mode) -> usize {
         if got == Err(Error::AllocFailed) {
             failures += 1;
             assert_eq!(content(&snap), before, "{op:?} ({mode:?}) k={k}: a failed write changed the tree");
+            assert_eq!(snap.len(), model.map.len(), "{op:?} ({mode:?}) k={k}: len after a failed write");
             drop(snap);
             // The tree still works: with the hook gone the same write goes through (under Miri
             // checked after the first failure only).
@@ -83,6 +85,7 @@ fn inject(base: &Tree<u64>, model: &Model, op: Op, mode: Mode) -> usize {
         }
         assert_eq!(got, want, "{op:?} ({mode:?}) k={k}");
         assert_eq!(content(&snap), after, "{op:?} ({mode:?}) k={k}: result");
+        assert_eq!(snap.len(), expected.map.len(), "{op:?} ({mode:?}) k={k}: len");
         break;
     }
     failures
@@ -457,6 +460,7 @@ fn random_failures_never_corrupt_the_tree() {
         if sampled(step, 6) {
             valid(&tree.snapshot());
         }
+        assert_eq!(tree.snapshot().len(), model.map.len(), "step {step}: len");
         if step % 10 == 0 {
             assert_eq!(content(&tree.snapshot()), model.content(), "step {step}");
         }
@@ -482,6 +486,7 @@ fn random_failures_never_corrupt_the_tree() {
                     pending = next;
                 }
             }
+            assert_eq!(txn.len(), pending.map.len(), "round {round}: len");
             valid(&txn);
         }
         assert_eq!(content(&txn), pending.content(), "round {round}");
@@ -492,6 +497,7 @@ fn random_failures_never_corrupt_the_tree() {
             model = pending;
         }
         assert_eq!(content(&tree.snapshot()), model.content(), "round {round}");
+        assert_eq!(tree.snapshot().len(), model.map.len(), "round {round}: len");
     }
     assert!(failed > rounds / 6, "{failed} failures");
 }

@@ -68,12 +68,15 @@ fn a_failed_scope_leaves_the_transaction_as_it_was() {
             model = scoped;
         }
         assert_eq!(content(&txn), model.content(), "round {round}");
+        assert_eq!(txn.len(), model.map.len(), "round {round}: len");
         valid(&txn);
     }
     // Nothing was published before the commit, and the commit publishes the model's state.
     assert!(tree.snapshot().is_empty());
+    assert_eq!(tree.snapshot().len(), 0);
     txn.commit();
     assert_eq!(content(&tree.snapshot()), model.content());
+    assert_eq!(tree.snapshot().len(), model.map.len());
     valid(&tree.snapshot());
 }
 
@@ -96,6 +99,7 @@ fn nested_scopes_roll_back_to_their_own_start() {
         assert!(matches!(inner, Err(Error::Occupied(_))), "{inner:?}");
         assert_eq!(txn.get(5000), None, "the inner scope's store is gone");
         assert_eq!(txn.get(3), None, "the outer scope's clear stays");
+        assert_eq!(txn.len(), n as usize / 2, "the outer scope's clear counted");
         txn.atomic(|txn| txn.store(7000, 7001, 3))?;
         txn.insert(5 * n, 5 * n + 1, 4) // occupied: the outer scope fails too
     });
@@ -103,9 +107,11 @@ fn nested_scopes_roll_back_to_their_own_start() {
     let want: Vec<(u64, u64, u64)> = (0..n).map(|i| (i * 10, i * 10 + 4, i)).collect();
     let got: Vec<(u64, u64, u64)> = txn.iter().map(|(range, value)| (range.first, range.last, *value)).collect();
     assert_eq!(got, want);
+    assert_eq!(txn.len(), n as usize);
     valid(&txn);
     txn.commit();
     assert_eq!(tree.snapshot().iter().count(), n as usize);
+    assert_eq!(tree.snapshot().len(), n as usize);
 }
 
 #[test]
@@ -133,7 +139,10 @@ fn an_allocation_failure_inside_a_scope_rolls_the_scope_back() {
             txn.store(at(15_000), at(19_999), 2)
         });
         match result {
-            Err(Error::AllocFailed) => assert_eq!(content(&txn), before, "k={k}"),
+            Err(Error::AllocFailed) => {
+                assert_eq!(content(&txn), before, "k={k}");
+                assert_eq!(txn.len(), n as usize, "k={k}");
+            }
             Ok(()) => passed = true,
             Err(other) => panic!("k={k}: {other:?}"),
         }
@@ -229,15 +238,20 @@ fn savepoints_nest_and_end_together() {
     let _innermost = txn.savepoint();
     txn.clear(0, 29).unwrap();
     // Rolling back to `inner` (before 'c') ends `_innermost` too; `outer` stays.
+    assert_eq!(txn.len(), 0);
     txn.roll_back(inner);
     let got: Vec<char> = txn.iter().map(|(_, v)| *v).collect();
     assert_eq!(got, ['a', 'b']);
+    assert_eq!(txn.len(), 2);
     txn.store(30, 39, 'd').unwrap();
+    assert_eq!(txn.len(), 3);
     txn.roll_back(outer);
     let got: Vec<char> = txn.iter().map(|(_, v)| *v).collect();
     assert_eq!(got, ['a']);
+    assert_eq!(txn.len(), 1);
     txn.commit();
     assert_eq!(tree.snapshot().iter().count(), 1);
+    assert_eq!(tree.snapshot().len(), 1);
 }
 
 #[test]

@@ -88,6 +88,7 @@ fn gap_among(empties: &[(u64, u64)], within: Range, size: u64, lowest: bool) -> 
 fn check<T: Clone + PartialEq + Debug>(view: &View<'_, T>, model: &Model<T>) {
     let shape = view.validate().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(shape.values, model.map.len(), "value count");
+    assert_eq!(view.len(), model.map.len(), "len");
     assert_eq!(content(view), model.content());
 }
 

@@ -138,6 +138,7 @@ fn read_one_snapshot(tree: &Tree<u32>, old: &State, new: &State, indexes: &[u64]
     } else {
         panic!("a snapshot iterated {seen:?}: neither the old state {old:?} nor the new {new:?}");
     };
+    assert_eq!(snap.len(), state.len(), "len() disagrees with the iterated state");
     for &index in indexes {
         let expected = reference_load(state, index);
         assert_eq!(snap.get(index).copied(), expected.2, "get({index:#x}) disagrees with the iterated state");
@@ -208,6 +209,7 @@ impl Model {
                 let snap = tree.snapshot();
                 let state: State = snap.iter().map(|(range, value)| (range.first, range.last, *value)).collect();
                 assert_eq!(state, *new, "{}: the state after the commit", this.name);
+                assert_eq!(snap.len(), new.len(), "{}: len() after the commit", this.name);
                 assert_ne!(state, *old);
                 let after = snap.validate().unwrap();
                 assert_eq!(after.height, this.heights.1, "{}: height after the commit", this.name);

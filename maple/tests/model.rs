@@ -118,6 +118,8 @@ fn check(view: &View<'_, u32>, model: &Model, probes: &[u64]) {
         panic!("{invalid}\n{view:?}");
     }
     assert_eq!(content(view), model.content(), "ranges differ");
+    assert_eq!(view.len(), model.map.len(), "len differs");
+    assert_eq!(view.is_empty(), model.map.is_empty(), "is_empty differs");
     let values: Vec<(Range, u32)> = view.iter().map(|(r, v)| (r, *v)).collect();
     let expected: Vec<(Range, u32)> = model.ranged_values().collect();
     assert_eq!(values, expected, "iter differs");
@@ -226,8 +228,11 @@ proptest! {
         }
         {
             let mut txn = tree.transaction();
+            let mut shadow = model.clone();
             for op in &ops {
+                let _ = apply_model(&mut shadow, *op);
                 let _ = apply_txn(&mut txn, *op);
+                prop_assert_eq!(txn.len(), shadow.map.len(), "{:?}", op);
             }
         }
         check(&tree.snapshot(), &model, &[]);
@@ -281,6 +286,7 @@ fn a_hundred_thousand_ranges_match_the_model() {
         }
         let snap = tree.snapshot();
         snap.validate().unwrap();
+        assert_eq!(snap.len(), model.map.len(), "len after {op:?}");
         for probe in probes_of(&op) {
             check_index(&snap, &model, probe);
         }

@@ -286,7 +286,7 @@ impl Adjust {
 /// `vmg.pgoff`, with the sticky flags of every part, and the anon_vma the target already
 /// has or else `anon_source` (see [`dup_anon_vma`]). It is stored over its range, which
 /// overwrites the VMAs in `remove` (they are not closed); `adjust` is stored with its new
-/// bounds; the map count drops by `remove.len()`. All of it is one atomic scope of the
+/// bounds; the map count (the tree's) drops by `remove.len()`. All of it is one atomic scope of the
 /// transaction (the caller commits). On an allocation failure the transaction is as it was,
 /// and the state is `ErrorNoMem` (`NoMerge` with `give_up_on_oom`); otherwise `Success`.
 ///
@@ -334,7 +334,6 @@ pub fn commit_merge(
         if let Some(adjust) = &adjust {
             txn.replace(Arc::new(adjust.version()))?;
         }
-        txn.note_removed(remove.len());
         Ok::<(), VmaError>(())
     });
     match applied {

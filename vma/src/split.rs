@@ -71,6 +71,5 @@ fn split(txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, addr: u64, new_below: bool) -> Re
     let upper = Arc::new(Vma { start: addr, pgoff: current.pgoff_at(addr), ..high_base });
     txn.replace(lower.clone())?;
     txn.replace(upper.clone())?;
-    txn.note_added(1);
     Ok((lower, upper))
 }

@@ -2,8 +2,9 @@
 //!
 //! A VMA `[start, end)` is stored over the inclusive maple range `[start, end - 1]`. Every
 //! change goes through a [`VmaTxn`]: one maple transaction that commits whole or changes
-//! nothing. The map count (the number of VMAs) is kept beside the tree and adjusted by the
-//! net change of each committed transaction.
+//! nothing. The map count (the number of VMAs) is the number of values the maple tree holds,
+//! which its nodes keep (`View::len`, O(1)): a snapshot's count comes from the same published
+//! root as its areas, and a transaction's from its own working tree.
 
 use crate::sync::{AtomicUsize, Ordering};
 use core::ops::Deref;
@@ -37,7 +38,7 @@ pub const DEFAULT_MAX_MAP_COUNT: usize = 65530;
 /// ```
 pub struct VmaTree {
     tree: maple::Tree<Arc<Vma>>,
-    map_count: AtomicUsize,
+    /// A setting, not part of the tree's state: read with `Relaxed`.
     max_map_count: AtomicUsize,
 }
 
@@ -81,7 +82,7 @@ impl VmaTree {
     /// assert_eq!(vma::VmaTree::with_max_map_count(8).max_map_count(), 8);
     /// ```
     pub fn with_max_map_count(limit: usize) -> VmaTree {
-        VmaTree { tree: maple::Tree::new(), map_count: AtomicUsize::new(0), max_map_count: AtomicUsize::new(limit) }
+        VmaTree { tree: maple::Tree::new(), max_map_count: AtomicUsize::new(limit) }
     }
 
     /// The map-count limit.
@@ -104,15 +105,19 @@ impl VmaTree {
         self.max_map_count.store(limit, Ordering::Relaxed);
     }
 
-    /// The number of VMAs, as of the last commit.
+    /// The number of VMAs, as of the last commit: the `len` of the published state, O(1).
+    /// A reader that needs the count together with the areas reads both from one snapshot
+    /// (`snapshot().len()`).
     ///
     /// ```
     /// let tree = vma::VmaTree::new();
     /// tree.insert(vma::Vma::new(0, 0x1000, 0, vma::VmFlags::READ)).unwrap();
     /// assert_eq!(tree.map_count(), 1);
+    /// let snap = tree.snapshot();
+    /// assert_eq!(snap.len(), snap.iter().count());
     /// ```
     pub fn map_count(&self) -> usize {
-        self.map_count.load(Ordering::Acquire)
+        self.tree.snapshot().len()
     }
 
     /// Runs `op` in a new transaction, committed when `op` succeeds (`Ok` or `Some`): the
@@ -148,7 +153,7 @@ impl VmaTree {
     /// assert_eq!(tree.map_count(), 0);
     /// ```
     pub fn transaction(&self) -> VmaTxn<'_> {
-        VmaTxn { txn: self.tree.transaction(), tree: self, delta: 0, touched: Vec::new() }
+        VmaTxn { txn: self.tree.transaction(), tree: self, touched: Vec::new() }
     }
 
     /// Inserts a new VMA where nothing is mapped; one transaction.
@@ -212,12 +217,9 @@ impl VmaTree {
     /// assert_eq!(copy.map_count(), 1);
     /// ```
     pub fn try_clone(&self) -> Result<VmaTree, VmaError> {
-        // Hold the writer lock so the count and the tree copy agree.
-        let txn = self.transaction();
+        // The copy is of one published state, and carries its count in its nodes.
         let tree = self.tree.try_clone()?;
-        let count = self.map_count();
-        drop(txn);
-        Ok(VmaTree { tree, map_count: AtomicUsize::new(count), max_map_count: AtomicUsize::new(self.max_map_count()) })
+        Ok(VmaTree { tree, max_map_count: AtomicUsize::new(self.max_map_count()) })
     }
 
     /// Checks the tree's invariants: maple's own, each VMA stored exactly over
@@ -230,20 +232,23 @@ impl VmaTree {
     /// assert_eq!(tree.validate(), Ok(()));
     /// ```
     pub fn validate(&self) -> Result<(), String> {
-        let txn = self.transaction(); // no writer can run meanwhile
-        validate_view(&txn, self.map_count())
+        validate_view(&self.snapshot())
     }
 }
 
-/// Checks a view of a VMA tree against `map_count` (see [`VmaTree::validate`]).
+/// Checks a view of a VMA tree (see [`VmaTree::validate`]); its map count (`view.len()`) must
+/// equal the number of VMAs iterated.
 ///
 /// ```
 /// let tree = vma::VmaTree::new();
-/// assert!(vma::validate_view(&tree.snapshot(), 0).is_ok());
-/// assert!(vma::validate_view(&tree.snapshot(), 1).is_err());
+/// tree.insert(vma::Vma::new(0, 0x1000, 0, vma::VmFlags::READ)).unwrap();
+/// let snap = tree.snapshot();
+/// assert!(vma::validate_view(&snap).is_ok());
+/// assert_eq!(snap.len(), 1);
 /// ```
-pub fn validate_view(view: &View<'_, Arc<Vma>>, map_count: usize) -> Result<(), String> {
+pub fn validate_view(view: &View<'_, Arc<Vma>>) -> Result<(), String> {
     view.validate().map_err(|e| format!("maple: {e:?}"))?;
+    let map_count = view.len();
     let mut count = 0;
     let mut last_end = 0;
     for (range, vma) in view.iter() {
@@ -265,9 +270,9 @@ pub fn validate_view(view: &View<'_, Arc<Vma>>, map_count: usize) -> Result<(), 
     Ok(())
 }
 
-/// One write transaction on a [`VmaTree`]: a maple transaction plus the net change of the
-/// map count. Dereferences to the transaction's [`View`]; dropping it uncommitted changes
-/// nothing.
+/// One write transaction on a [`VmaTree`]: a maple transaction, and the ranges it wrote (for
+/// [`changes`](VmaTxn::changes)). Dereferences to the transaction's [`View`], whose `len` is
+/// the map count with the transaction's changes; dropping it uncommitted changes nothing.
 ///
 /// Every operation of this crate has a form that works inside a `VmaTxn` (`..._in`), so that
 /// a caller can make many operations one publication; an operation that fails leaves the
@@ -290,7 +295,6 @@ pub fn validate_view(view: &View<'_, Arc<Vma>>, map_count: usize) -> Result<(), 
 pub struct VmaTxn<'t> {
     txn: Transaction<'t, Arc<Vma>>,
     tree: &'t VmaTree,
-    delta: isize,
     /// Every range written, inclusive: where [`VmaTxn::changes`] looks.
     touched: Vec<Range>,
 }
@@ -337,14 +341,19 @@ impl<'t> Deref for VmaTxn<'t> {
 }
 
 impl<'t> VmaTxn<'t> {
-    /// The map count as this transaction would leave it.
+    /// The map count as this transaction would leave it: the `len` of its working tree, O(1).
     ///
     /// ```
+    /// use std::sync::Arc;
     /// let tree = vma::VmaTree::new();
-    /// assert_eq!(tree.transaction().map_count(), 0);
+    /// let mut txn = tree.transaction();
+    /// assert_eq!(txn.map_count(), 0);
+    /// txn.insert(Arc::new(vma::Vma::new(0, 0x3000, 0, vma::VmFlags::READ))).unwrap();
+    /// txn.clear(0x1000, 0x2000).unwrap(); // cut in two
+    /// assert_eq!(txn.map_count(), 2);
     /// ```
     pub fn map_count(&self) -> usize {
-        (self.tree.map_count() as isize + self.delta) as usize
+        self.txn.len()
     }
 
     /// The map-count limit of the tree.
@@ -388,7 +397,7 @@ impl<'t> VmaTxn<'t> {
         VmaCursor::new(&self.txn, addr)
     }
 
-    /// Inserts a VMA where nothing is mapped; counts one more VMA.
+    /// Inserts a VMA where nothing is mapped (one more VMA).
     ///
     /// ```
     /// use std::sync::Arc;
@@ -401,12 +410,12 @@ impl<'t> VmaTxn<'t> {
         check_bounds(&vma)?;
         self.touched.push(vma.range());
         self.txn.insert(vma.start, vma.end - 1, vma)?;
-        self.delta += 1;
         Ok(())
     }
 
-    /// Stores a version of a VMA over its range, overwriting whatever lies there; the map
-    /// count does not change (use [`VmaTxn::note_removed`] for VMAs it wholly overwrites).
+    /// Stores a version of a VMA over its range, overwriting whatever lies there (VMAs it
+    /// wholly overwrites leave the tree, and the map count with them; those it reaches into
+    /// are trimmed, as maple stores are).
     ///
     /// ```
     /// use std::sync::Arc;
@@ -424,7 +433,7 @@ impl<'t> VmaTxn<'t> {
         Ok(())
     }
 
-    /// Empties the range of `vma` (which must be current); counts one VMA less.
+    /// Empties the range of `vma` (which must be current): one VMA less.
     ///
     /// ```
     /// let tree = vma::VmaTree::new();
@@ -438,7 +447,6 @@ impl<'t> VmaTxn<'t> {
         self.current(vma)?;
         self.touched.push(vma.range());
         self.txn.clear(vma.start, vma.end - 1)?;
-        self.delta -= 1;
         Ok(())
     }
 
@@ -467,7 +475,6 @@ impl<'t> VmaTxn<'t> {
         self.touched.push(Range { first, last });
         let mut pieces = Vec::new();
         let mut removed = Vec::new();
-        let mut added = 0isize;
         for vma in hit {
             let below = vma.start < start;
             let above = vma.end > end;
@@ -479,7 +486,6 @@ impl<'t> VmaTxn<'t> {
                 (true, true) => {
                     pieces.push(Vma { end: start, ..(*vma).clone() });
                     pieces.push(Vma { start: end, pgoff: vma.pgoff_at(end), ..vma.duplicate() });
-                    added += 1;
                 }
                 (true, false) => pieces.push(Vma { end: start, ..(*vma).clone() }),
                 (false, true) => pieces.push(Vma { start: end, pgoff: vma.pgoff_at(end), ..(*vma).clone() }),
@@ -489,7 +495,6 @@ impl<'t> VmaTxn<'t> {
         for piece in pieces {
             self.txn.store(piece.start, piece.end - 1, Arc::new(piece))?;
         }
-        self.delta += added - removed.len() as isize;
         Ok(removed)
     }
 
@@ -511,58 +516,20 @@ impl<'t> VmaTxn<'t> {
     /// ```
     pub fn atomic<R, E>(&mut self, scope: impl FnOnce(&mut Self) -> Result<R, E>) -> Result<R, E> {
         let point = self.txn.savepoint();
-        let delta = self.delta;
         let result = scope(self);
         match result {
             Ok(_) => self.txn.keep(point),
-            Err(_) => {
-                self.txn.roll_back(point);
-                self.delta = delta;
-            }
+            Err(_) => self.txn.roll_back(point),
         }
         result
     }
 
-    /// Empties `[start, end)` in the maple tree without touching the map count (for a VMA
-    /// whose part it was and which stays, as a new version stored next).
+    /// Empties `[start, end)` in the maple tree: a part of a VMA that stays, as a new
+    /// version stored next (the VMA's remaining part keeps it counted meanwhile).
     pub(crate) fn clear_raw(&mut self, start: u64, end: u64) -> Result<(), VmaError> {
         self.touched.push(Range { first: start, last: end - 1 });
         self.txn.clear(start, end - 1)?;
         Ok(())
-    }
-
-    /// Adjusts the map count by `n` VMAs removed without [`VmaTxn::remove`] (overwritten
-    /// by a [`VmaTxn::replace`]).
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use vma::{Vma, VmaTree, VmFlags};
-    /// let tree = VmaTree::new();
-    /// let a = tree.insert(Vma::new(0, 0x1000, 0, VmFlags::READ)).unwrap();
-    /// tree.insert(Vma::new(0x1000, 0x2000, 1, VmFlags::READ)).unwrap();
-    /// let mut txn = tree.transaction();
-    /// txn.replace(Arc::new(a.resized(0, 0x2000))).unwrap();
-    /// txn.note_removed(1);
-    /// txn.commit();
-    /// assert_eq!(tree.map_count(), 1);
-    /// ```
-    pub fn note_removed(&mut self, n: usize) {
-        self.delta -= n as isize;
-    }
-
-    /// Adjusts the map count by `n` VMAs added without [`VmaTxn::insert`] (by a
-    /// [`VmaTxn::replace`] into empty space).
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let tree = vma::VmaTree::new();
-    /// let mut txn = tree.transaction();
-    /// txn.replace(Arc::new(vma::Vma::new(0, 0x1000, 0, vma::VmFlags::READ))).unwrap();
-    /// txn.note_added(1);
-    /// assert_eq!(txn.map_count(), 1);
-    /// ```
-    pub fn note_added(&mut self, n: usize) {
-        self.delta += n as isize;
     }
 
     /// The areas this transaction removed and added so far, against the tree's published
@@ -605,24 +572,19 @@ impl<'t> VmaTxn<'t> {
         changes
     }
 
-    /// Publishes every change at once and updates the map count.
+    /// Publishes every change at once, the map count with them (it is part of the tree).
     ///
     /// ```
+    /// use std::sync::Arc;
     /// let tree = vma::VmaTree::new();
-    /// let txn = tree.transaction();
-    /// txn.commit();
+    /// let mut txn = tree.transaction();
+    /// txn.insert(Arc::new(vma::Vma::new(0, 0x1000, 0, vma::VmFlags::READ))).unwrap();
     /// assert_eq!(tree.map_count(), 0);
+    /// txn.commit();
+    /// assert_eq!(tree.map_count(), 1);
     /// ```
     pub fn commit(self) {
-        let VmaTxn { txn, tree, delta, .. } = self;
-        // Still under the writer lock: no other transaction can read the count before we
-        // publish it, so tree and count move together for writers.
-        if delta >= 0 {
-            tree.map_count.fetch_add(delta as usize, Ordering::AcqRel);
-        } else {
-            tree.map_count.fetch_sub(delta.unsigned_abs(), Ordering::AcqRel);
-        }
-        txn.commit();
+        self.txn.commit();
     }
 }
 

@@ -241,7 +241,8 @@ fn read_one_snapshot(tree: &VmaTree, world: &World, model: &Model, states: &[Sta
     let iterated: Vec<_> = seen.iter().map(|(_, vma)| Arc::as_ptr(vma)).collect();
     assert_eq!(walked, iterated, "{}: a cursor walk disagrees with the iteration", model.name);
 
-    validate_view(&snap, seen.len()).unwrap_or_else(|e| panic!("{}: a reader's snapshot is invalid: {e}", model.name));
+    assert_eq!(snap.len(), seen.len(), "{}: a reader's snapshot counts other areas than it iterates", model.name);
+    validate_view(&snap).unwrap_or_else(|e| panic!("{}: a reader's snapshot is invalid: {e}", model.name));
     which
 }
 

@@ -48,9 +48,12 @@ pub fn r(first: u64, last: u64) -> Range {
     Range::new(first, last).unwrap()
 }
 
-/// Validates the view, panicking with the reason when it is not valid.
+/// Validates the view, panicking with the reason when it is not valid, and checks that its
+/// O(1) `len` equals the values the validator counted.
 pub fn valid<T>(view: &View<'_, T>) -> maple::Shape {
-    view.validate().unwrap_or_else(|e| panic!("{e}"))
+    let shape = view.validate().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(view.len(), shape.values, "len() against the values counted");
+    shape
 }
 
 /// Every range of a state, empty ones included, in index order.
