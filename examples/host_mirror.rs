@@ -1,5 +1,5 @@
 //! The host mirror: a real window of this process kept in sync with an `mm::Mm` using only
-//! the change notifications, checked against `/proc/self/maps` and `/proc/self/pagemap` after
+//! the change notifications, checked against `/proc/self/smaps` and `/proc/self/pagemap` after
 //! every op of generated scripts (see docs/host_mirror.md).
 //!
 //! ```sh

@@ -1,6 +1,6 @@
 //! The notifications are complete: a real window of this process kept only from them (see
 //! examples/host_mirror/ and docs/host_mirror.md) equals the engine's window page for
-//! page, in `/proc/self/maps` and `/proc/self/pagemap`, after every op of 500 generated
+//! page, in `/proc/self/smaps` and `/proc/self/pagemap`, after every op of 500 generated
 //! scripts (every op kind, faults and forks included) and of the 36 hand-written kernel
 //! scenarios (tests/kernel-cases/scenarios); and punched ranges (MADV_REMOVE) reach the host
 //! as MADV_REMOVE, the other discards as MADV_DONTNEED.

@@ -1,4 +1,4 @@
-//! The check: the host window read back from `/proc/self/maps` and `/proc/self/pagemap`,
+//! The check: the host window read back from `/proc/self/smaps` and `/proc/self/pagemap`,
 //! the engine's window from a snapshot, compared page by page.
 //!
 //! This is a test-side check: it takes snapshots of the engine, which the mirror itself
@@ -17,7 +17,7 @@ use super::mirror::{HostMirror, State};
 impl HostMirror {
     /// Compares the host window with the engine's window page by page: access bits, shared
     /// or private, backing (anonymous, which object, or none) and file offset from
-    /// `/proc/self/maps`, guard markers from `/proc/self/pagemap`. Returns the pages compared,
+    /// `/proc/self/smaps`, guard markers from `/proc/self/pagemap`. Returns the pages compared,
     /// or what differs (and the errors of host calls since the last check).
     pub fn check(&self, mm: &Mm) -> Result<u64, String> {
         let mut state = self.state();
@@ -69,16 +69,19 @@ impl State {
         views
     }
 
-    /// The host window, page by page, from `/proc/self/maps` and `/proc/self/pagemap`; and
-    /// the maps lines that meet the window.
+    /// The host window, page by page, from `/proc/self/smaps` (each area's header line) and
+    /// `/proc/self/pagemap`; and the header lines that meet the window.
     fn host_pages(&self) -> Result<(Vec<PageView>, Vec<String>), String> {
-        let maps = std::fs::read_to_string("/proc/self/maps").map_err(|e| format!("reading /proc/self/maps: {e}"))?;
+        let smaps =
+            std::fs::read_to_string("/proc/self/smaps").map_err(|e| format!("reading /proc/self/smaps: {e}"))?;
         let (low, high) = (self.base as u64, (self.base + self.window * PAGE) as u64);
         let mut views = vec![PageView::UNMAPPED; self.window];
         let mut lines = Vec::new();
         let inodes: HashMap<u64, u64> = self.objects.iter().map(|(&id, object)| (object.inode, id)).collect();
-        for line in maps.lines() {
-            let bad = || format!("/proc/self/maps: cannot read `{line}`");
+        // Each area's header line (what maps prints), then its `Key: value` lines.
+        let is_header = |line: &&str| line.split_whitespace().next().is_some_and(|word| word.contains('-'));
+        for line in smaps.lines().filter(is_header) {
+            let bad = || format!("/proc/self/smaps: cannot read `{line}`");
             let mut words = line.split_whitespace();
             let (start, end) = words.next().and_then(|w| w.split_once('-')).ok_or_else(bad)?;
             let hex = |word: &str| u64::from_str_radix(word, 16).map_err(|_| bad());
@@ -143,7 +146,7 @@ enum Seen {
     Foreign(u64),
 }
 
-/// One page as `/proc/self/maps` shows it (and whether it is a guard page).
+/// One page as `/proc/self/smaps` shows it (and whether it is a guard page).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct PageView {
     /// `rwxs` / `rwxp` letters, `-` where a bit is off.

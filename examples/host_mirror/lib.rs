@@ -11,7 +11,7 @@
 //! for guard markers.
 //!
 //! [`run`] replays generated scripts on the engine with a mirror attached and, after every
-//! op, compares `/proc/self/maps` and `/proc/self/pagemap` for the host window with the
+//! op, compares `/proc/self/smaps` and `/proc/self/pagemap` for the host window with the
 //! engine's areas page by page.
 //!
 //! The module root of `examples/host_mirror/`, included with `#[path]` by the example
@@ -21,7 +21,7 @@
 //! - `mirror.rs`: the observer, and how each change becomes host calls, with its submodule
 //!   `reconcile.rs`: making a run of host pages what the engine's areas ask (mmap, mprotect,
 //!   guard markers);
-//! - `compare.rs`: reading `/proc/self/maps` and `/proc/self/pagemap`, the per-page check;
+//! - `compare.rs`: reading `/proc/self/smaps` and `/proc/self/pagemap`, the per-page check;
 //! - `run.rs`: the runner over scripts, and its totals.
 //!
 //! Everything here is for Linux on x86_64 with 4 KiB pages (6.15 or later for guard markers
