@@ -38,11 +38,46 @@ use crate::Mm;
 pub trait Observer: Send + Sync {
     /// The call is about to publish `change`: readers still see the old state. Invalidate
     /// whatever translations [`Change::invalidated`] names.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use mm::{Change, MapFlags, Mm, Observer, Prot};
+    /// #[derive(Default)]
+    /// struct Tlb(Mutex<Vec<std::ops::Range<u64>>>);
+    /// impl Observer for Tlb {
+    ///     fn before(&self, change: &Change) {
+    ///         self.0.lock().unwrap().extend(change.invalidated()); // shoot these down
+    ///     }
+    /// }
+    /// let mm = Mm::new();
+    /// let a = mm.mmap(0, 4096, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
+    /// let tlb = Arc::new(Tlb::default());
+    /// mm.observe(tlb.clone());
+    /// mm.munmap(a, 4096).unwrap();
+    /// assert_eq!(*tlb.0.lock().unwrap(), [a..a + 4096]);
+    /// ```
     fn before(&self, change: &Change) {
         let _ = change;
     }
 
     /// The call published `change`: readers see the new state.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use mm::{Change, MapFlags, Mm, Observer, Prot};
+    /// #[derive(Default)]
+    /// struct Mapped(Mutex<Vec<(u64, u64)>>);
+    /// impl Observer for Mapped {
+    ///     fn after(&self, change: &Change) {
+    ///         self.0.lock().unwrap().extend(change.added.iter().map(|v| (v.start, v.end)));
+    ///     }
+    /// }
+    /// let mm = Mm::new();
+    /// let mapped = Arc::new(Mapped::default());
+    /// mm.observe(mapped.clone());
+    /// let a = mm.mmap(0, 8192, Prot::READ, MapFlags::PRIVATE | MapFlags::ANONYMOUS, None, 0).unwrap();
+    /// assert_eq!(*mapped.0.lock().unwrap(), [(a, a + 8192)]);
+    /// ```
     fn after(&self, change: &Change) {
         let _ = change;
     }
