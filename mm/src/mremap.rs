@@ -239,9 +239,15 @@ impl Mm {
         if vma.flags.contains(VmFlags::ACCOUNT) {
             self.charge(&Areas(txn), r.new_len / PAGE_SIZE)?;
         }
+        // move_page_tables: the guard markers of the pages that move go with them.
+        let moved = r.old_len.min(r.new_len);
+        let markers = vma.guard_ranges(r.addr, r.addr + moved);
         let new_vma = txn.atomic(|txn| {
             let (new_vma, _) = copy_vma_in(txn, &vma, r.new_addr, r.new_len, vma.pgoff_at(r.addr))?;
             vma.mremap_hook(&new_vma).map_err(errno_of)?;
+            for range in &markers {
+                self.set_guards(txn, range.start - r.addr + r.new_addr, range.end - r.addr + r.new_addr, true)?;
+            }
             Ok::<_, Errno>(new_vma)
         })?;
         self.note_moved(Move { from: r.addr, to: r.new_addr, len: r.old_len.min(r.new_len) });

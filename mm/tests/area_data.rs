@@ -215,3 +215,24 @@ fn guard_markers_move_with_their_pages_and_vanish_with_a_fresh_mapping() {
     let child = mm.fork().unwrap();
     assert!(child.snapshot().allows(BASE + 43 * P, Access::Read));
 }
+
+/// Found by the differential fuzzer: a move that also grows must carry the markers of the
+/// pages it moves only, not those of the source area's pages after them.
+#[test]
+fn a_growing_move_takes_only_the_markers_of_the_moved_pages() {
+    let mm = Mm::new();
+    map(&mm, 0, 8, None);
+    mm.madvise(BASE + 2 * P, 3 * P, Advice::GuardInstall).unwrap(); // pages 2, 3, 4
+    let moved = MremapFlags::MAYMOVE | MremapFlags::FIXED;
+    // Page 1 moves (no marker), grown to 6 pages: none of the new pages is guarded.
+    assert_eq!(mm.mremap(BASE + P, P, 6 * P, moved, BASE + 20 * P), Ok(BASE + 20 * P));
+    let snap = mm.snapshot();
+    assert!((20..26).all(|page| snap.allows(BASE + page * P, Access::Read)));
+    assert!(!snap.allows(BASE + 3 * P, Access::Read), "the source keeps its own markers");
+    drop(snap);
+    // Page 2 (guarded) moves, grown to 3 pages: only its own page is guarded.
+    assert_eq!(mm.mremap(BASE + 2 * P, P, 3 * P, moved, BASE + 40 * P), Ok(BASE + 40 * P));
+    let snap = mm.snapshot();
+    assert!(!snap.allows(BASE + 40 * P, Access::Read));
+    assert!(snap.allows(BASE + 41 * P, Access::Read) && snap.allows(BASE + 42 * P, Access::Read));
+}

@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use crate::{
-    merge_new_range_in, GuardPages, MergeState, Vma, VmaCursor, VmaError, VmaMergeRequest, VmaTree, VmaTxn, PAGE_SHIFT,
-    PAGE_SIZE,
+    merge_new_range_in, MergeState, Vma, VmaCursor, VmaError, VmaMergeRequest, VmaTree, VmaTxn, PAGE_SHIFT, PAGE_SIZE,
 };
 
 /// Copies `vma` to `[addr, addr + len)` with file offset `pgoff` (the move half of
@@ -58,18 +57,15 @@ pub fn copy_vma_in(
     if len == 0 || addr % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 {
         return Err(VmaError::InvalidRange);
     }
-    let unfaulted = vma.is_anonymous() && vma.anon.is_none();
-    let new_pgoff = if unfaulted { addr >> PAGE_SHIFT } else { pgoff };
-    // The data offsets stay those of the source pages, whatever the new pgoff; the guard
-    // markers of the copied pages go along (a new pgoff means no markers: installing one
-    // gives an anonymous area its anon_vma).
+    let new_pgoff = if vma.is_anonymous() && vma.anon.is_none() { addr >> PAGE_SHIFT } else { pgoff };
+    // The data offsets stay those of the source pages, whatever the new pgoff. Guard markers
+    // are page-table state: the copy has none (mremap moves the markers of the pages it
+    // moves, which may be fewer than the copy's).
     let data = vma.data.as_ref().map(|data| data.repgoffed(pgoff, new_pgoff));
-    let pages = pgoff..pgoff.wrapping_add(len >> PAGE_SHIFT);
-    let guards = if unfaulted { None } else { GuardPages::union_within([(vma.guards.as_ref(), pages)]) };
     let pgoff = new_pgoff;
     let mut vmg = VmaMergeRequest::with_attrs_of(vma, addr, end, pgoff);
     vmg.data = data.clone();
-    vmg.guards = guards.clone();
+    vmg.guards = None;
     if txn.find(addr, end - 1).is_some() {
         return Err(VmaError::Occupied);
     }
@@ -82,7 +78,7 @@ pub fn copy_vma_in(
     if vmg.state == MergeState::ErrorNoMem {
         return Err(VmaError::NoMemory);
     }
-    let copy = Arc::new(Vma { start: addr, end, pgoff, data, guards, ..vma.duplicate() });
+    let copy = Arc::new(Vma { start: addr, end, pgoff, data, guards: None, ..vma.duplicate() });
     txn.insert(copy.clone())?;
     Ok((copy, false))
 }

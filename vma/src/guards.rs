@@ -3,10 +3,11 @@
 //! so a snapshot shows them together with the areas, and one commit publishes both.
 //!
 //! The markers are kept by file page offset (pgoff), not by address: the pgoff of a page
-//! stays the same when its area is split, trimmed, merged (merges need contiguous pgoffs) or
-//! moved by mremap, so the markers follow their pages without being rewritten. A set may hold
-//! offsets outside its area after a trim; every query clips to the area, and every operation
-//! that grows an area over new pages clips the sets it combines ([`GuardPages::union_within`]).
+//! stays the same when its area is split, trimmed or merged (merges need contiguous pgoffs),
+//! so the markers follow their pages without being rewritten. A set may hold offsets outside
+//! its area after a trim; every query clips to the area, and every operation that grows an
+//! area over new pages clips the sets it combines ([`GuardPages::union_within`]). A copy
+//! (`copy_vma`) carries none: mremap sets the markers of the pages it moves on the copy.
 
 use std::sync::Arc;
 
