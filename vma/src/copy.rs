@@ -65,7 +65,6 @@ pub fn copy_vma_in(
     let pgoff = new_pgoff;
     let mut vmg = VmaMergeRequest::with_attrs_of(vma, addr, end, pgoff);
     vmg.data = data.clone();
-    vmg.guards = None;
     if txn.find(addr, end - 1).is_some() {
         return Err(VmaError::Occupied);
     }
@@ -115,7 +114,6 @@ pub fn merge_extend(tree: &VmaTree, vma: &Arc<Vma>, delta: u64) -> Option<Arc<Vm
 pub fn merge_extend_in(txn: &mut VmaTxn<'_>, vma: &Arc<Vma>, delta: u64) -> Option<Arc<Vma>> {
     let end = vma.end.checked_add(delta)?;
     let mut vmg = VmaMergeRequest::with_attrs_of(vma, vma.end, end, vma.end_pgoff());
-    vmg.guards = None; // new pages: whatever markers the area's set holds past its end are stale
     vmg.prev = Some(vma.clone());
     vmg.next = VmaCursor::new(txn, vma.end).around(vma.end, end).1.cloned();
     merge_new_range_in(txn, &mut vmg)

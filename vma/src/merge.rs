@@ -86,9 +86,6 @@ pub struct VmaMergeRequest {
     pub anon_name: Option<Arc<str>>,
     /// Proposed runtime data, placed (its offsets follow `pgoff`).
     pub data: Option<AreaData>,
-    /// Guard markers the range brings along (by pgoff, within the range): those of the
-    /// part of `middle`, or of the pages a move copies.
-    pub guards: Option<Arc<GuardPages>>,
     /// Only try to grow `prev`; never look at `next` (brk).
     pub just_expand: bool,
     /// An allocation failure ends the attempt quietly with `NoMerge` instead of
@@ -121,7 +118,6 @@ impl VmaMergeRequest {
             uffd: None,
             anon_name: None,
             data: None,
-            guards: None,
             just_expand: false,
             give_up_on_oom: false,
             state: MergeState::Start,
@@ -160,10 +156,6 @@ impl VmaMergeRequest {
             uffd: vma.uffd.clone(),
             anon_name: vma.anon_name.clone(),
             data: vma.data.clone(),
-            guards: GuardPages::union_within([(
-                vma.guards.as_ref(),
-                pgoff..pgoff.wrapping_add((end - start) >> PAGE_SHIFT),
-            )]),
             ..VmaMergeRequest::new_range(start, end, pgoff, vma.flags, vma.file.clone())
         }
     }
@@ -349,8 +341,8 @@ pub fn commit_merge(
     }
 }
 
-/// The guard markers of a merge's survivor: those of every part it is made of, each clipped
-/// to the pages it brings (the survivor's range holds new pages only where `vmg` brings them).
+/// The guard markers of a merge's survivor: those of every area it is made of, each clipped
+/// to the pages that area brings (a new range brings none: markers are page-table state).
 fn merged_guards(
     vmg: &VmaMergeRequest,
     target: &Vma,
@@ -361,7 +353,7 @@ fn merged_guards(
     let clip = |v: &Vma| v.pgoff.max(survivor.start)..v.end_pgoff().min(survivor.end);
     let areas = [Some(target), adjust.map(|a| &*a.vma), vmg.middle.as_deref()].into_iter().flatten();
     let parts = areas.chain(remove.iter().map(|v| &**v)).map(|v| (v.guards.as_ref(), clip(v)));
-    GuardPages::union_within(parts.chain([(vmg.guards.as_ref(), survivor.clone())]))
+    GuardPages::union_within(parts)
 }
 
 /// The request's range before the engine touched it, to restore when nothing merges.
