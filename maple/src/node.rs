@@ -14,6 +14,8 @@ use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
+use arrayvec::ArrayVec;
+
 use crate::sync::Witness;
 
 /// Slots in a leaf.
@@ -396,10 +398,63 @@ impl<T> Leaf<T> {
         self.head.fresh = fresh;
     }
 
-    /// Replaces the slots with `items`, dropping the values still held.
-    pub(crate) fn rewrite(&mut self, items: impl IntoIterator<Item = Item<T>, IntoIter: ExactSizeIterator>) {
-        self.drop_values();
-        self.fill(items.into_iter());
+    /// Replaces slots `cut` with `pieces` (at most three), keeping the slots before and after
+    /// where they are in order: the edit of a store that stays inside this leaf. The values of
+    /// the replaced slots are dropped. The result must fit: `len - cut.len() + pieces.len()`
+    /// slots at most 16, and a last piece that becomes the leaf's last slot ends at its max.
+    pub(crate) fn splice(&mut self, cut: core::ops::Range<usize>, pieces: ArrayVec<Item<T>, 3>) {
+        let (len, added) = (self.len(), pieces.len());
+        let new_len = len - cut.len() + added;
+        debug_assert!(cut.start < cut.end && cut.end <= len && new_len <= LEAF_SLOTS);
+        for slot in cut.clone() {
+            drop(self.take(slot));
+        }
+        // Slot i ends at lasts[i]; the last slot's end is implicit (its pivot is u64::MAX).
+        let mut lasts = [u64::MAX; LEAF_SLOTS];
+        lasts[..LEAF_SLOTS - 1].copy_from_slice(&self.pivots);
+        let kept_below = u32::from(self.head.occupied) & ((1 << cut.start) - 1);
+        let after = u32::from(self.head.occupied) >> cut.end;
+        let to = cut.start + added;
+        // Move the slots after the cut next to the pieces: the emptied slots rotate out of the
+        // way (moving, never copying or dropping, the values).
+        if to < cut.end {
+            self.slots[to..len].rotate_left(cut.end - to);
+        } else if to > cut.end {
+            self.slots[cut.end..new_len].rotate_right(to - cut.end);
+        }
+        lasts.copy_within(cut.end..len, to);
+        let mut occupied = kept_below | (after << to);
+        for (offset, piece) in pieces.into_iter().enumerate() {
+            let slot = cut.start + offset;
+            lasts[slot] = piece.last;
+            if let Some(value) = piece.value {
+                self.slots[slot].write(value);
+                occupied |= 1 << slot;
+            }
+        }
+        lasts[new_len - 1..].fill(u64::MAX);
+        self.pivots.copy_from_slice(&lasts[..LEAF_SLOTS - 1]);
+        self.head.occupied = occupied as u16;
+        self.head.len = new_len as u8;
+        self.head.witness.wrote();
+    }
+
+    /// Makes this emptied leaf a copy of `old`, values cloned, except the slots in `skip`,
+    /// which are left empty (a splice is about to replace them).
+    pub(crate) fn copy_from(&mut self, old: &Leaf<T>, skip: core::ops::Range<usize>)
+    where
+        T: Clone,
+    {
+        debug_assert_eq!(self.head.occupied, 0, "copy_from needs an emptied leaf");
+        self.pivots = old.pivots;
+        self.head.len = old.head.len;
+        for slot in (0..old.len()).filter(|slot| !skip.contains(slot)) {
+            if let Some(value) = old.value(slot) {
+                self.slots[slot].write(value.clone());
+                self.head.occupied |= 1 << slot;
+            }
+        }
+        self.head.witness.wrote();
     }
 
     /// Drops the values and marks every slot unused, ready to be filled again.
@@ -497,6 +552,23 @@ impl<T> Branch<T> {
 
     pub(crate) fn set_fresh(&mut self, fresh: bool) {
         self.head.fresh = fresh;
+    }
+
+    /// Makes this branch a copy of `old` (children shared, not copied).
+    pub(crate) fn copy_from(&mut self, old: &Branch<T>) {
+        self.pivots = old.pivots;
+        self.children = old.children;
+        self.gaps = old.gaps;
+        self.count = old.count;
+        self.head.len = old.head.len;
+        self.head.witness.wrote();
+    }
+
+    /// Points `slot` at `child` (a copy of the child it had).
+    pub(crate) fn set_child(&mut self, slot: usize, child: NodePtr<T>) {
+        debug_assert!(slot < self.len());
+        self.children[slot] = Some(child);
+        self.head.witness.wrote();
     }
 
     /// Forgets the children (without freeing them), ready to be filled again.

@@ -4,12 +4,17 @@
 //! Every write has the same shape:
 //!
 //! 1. Reserve the most nodes it could need (so nothing can fail after the first change).
-//! 2. Walk two paths, to the leaf holding `first` and to the leaf holding `last`.
-//! 3. Gather the leaf level: the left leaf's slots before `first`, the new range, the right
-//!    leaf's slots after `last`, with adjacent empty ranges merged.
-//! 4. Fast path: when both ends are in one leaf the writer may change in place and the result
-//!    fits it, rewrite that leaf and fix the gap values and value counts above it. Done.
-//! 5. Otherwise rebuild level by level, bottom up: cut the gathered slots into one to three
+//! 2. Walk the path to the leaf holding `first`.
+//! 3. Fast path: when `last` is in the same leaf and the result still fits it, edit that
+//!    leaf's slots (a splice of at most three new slots), on the leaf itself when the writer
+//!    may change it and on a copy otherwise, then bring the ancestors up to date: copy each
+//!    one the writer may not change (to point at the copy below), fix gap values while they
+//!    change and value counts up to the root. A transaction's store into a published leaf
+//!    costs one path copy. Done.
+//! 4. Otherwise walk the path to the leaf holding `last` too, and gather the leaf level: the
+//!    left leaf's slots before `first`, the new range, the right leaf's slots after `last`,
+//!    with adjacent empty ranges merged.
+//! 5. Rebuild level by level, bottom up: cut the gathered slots into one to three
 //!    new nodes, then gather the parent level (the left parent's children before the path,
 //!    the new nodes, the right parent's children after it) and cut again, up to a new root.
 //!    A level that would be under-full pulls in a neighbour (the two become one or two
@@ -26,12 +31,16 @@
 //! root (gap values stop climbing where they stop changing; counts never do), so the working
 //! tree's root always knows how many values the tree holds.
 //!
-//! The kernel classifies writes (exact fit, node store, split, rebalance, spanning store);
-//! here those are all the one rebuild, which keeps a single code path to prove correct.
+//! The kernel classifies writes (exact fit, node store, split, rebalance, spanning store) and
+//! gives most of them a path of their own. Here there are two: the in-leaf edit of step 3,
+//! which takes every store that neither splits nor empties a leaf below its minimum nor
+//! spans leaves, and the one rebuild for everything else.
 
 use arrayvec::ArrayVec;
 
-use crate::node::{Child, Item, NodePtr, NodeRef, Slots, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS, MAX_HEIGHT};
+use crate::node::{
+    Child, Item, Leaf, NodePtr, NodeRef, Slots, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS, MAX_HEIGHT,
+};
 use crate::pool::Pool;
 use crate::reclaim::Retired;
 use crate::{Error, Range, View};
@@ -64,6 +73,60 @@ type Children<T> = ArrayVec<Child<T>, { 2 * BRANCH_SLOTS + 1 }>;
 enum Side {
     Left,
     Right,
+}
+
+/// A store whose two ends lie in one leaf, as an edit of that leaf's slots: slots `cut` give
+/// way to what stays of the first one before the store (`keep_left`), the stored range
+/// (ending at `last`), and what stays of the last one after it (`keep_right`: its end).
+/// Storing emptiness also takes in the empty ranges beside it, so that no two empty ranges
+/// are ever adjacent.
+struct LeafEdit {
+    cut: core::ops::Range<usize>,
+    keep_left: bool,
+    last: u64,
+    keep_right: Option<u64>,
+}
+
+impl LeafEdit {
+    /// The edit that stores over `[first, last]`, from `step.slot` to `end_slot` of `leaf`.
+    fn plan<T>(leaf: &Leaf<T>, step: Step<T>, end_slot: usize, first: u64, last: u64, empty: bool) -> Self {
+        let (start_slot, starts_before) = (step.slot, leaf.first_of(step.slot, step.min) < first);
+        let right_end = leaf.last_of(end_slot, step.max);
+        let ends_after = right_end > last;
+        let mut edit = LeafEdit {
+            cut: start_slot..end_slot + 1,
+            keep_left: starts_before,
+            last,
+            keep_right: ends_after.then_some(right_end),
+        };
+        if empty {
+            // An empty slot's neighbours hold values, so only one of each pair can apply.
+            if !leaf.is_occupied(start_slot) {
+                edit.keep_left = false;
+            } else if !starts_before && start_slot > 0 && !leaf.is_occupied(start_slot - 1) {
+                edit.cut.start -= 1;
+            }
+            if !leaf.is_occupied(end_slot) {
+                (edit.keep_right, edit.last) = (None, right_end);
+            } else if !ends_after && end_slot + 1 < leaf.len() && !leaf.is_occupied(end_slot + 1) {
+                edit.cut.end += 1;
+                edit.last = leaf.last_of(end_slot + 1, step.max);
+            }
+        }
+        edit
+    }
+
+    /// Whether the edited leaf stands on its own: enough slots and no more than fit, not
+    /// ending in an empty range unless it ends the index space, and not one empty range.
+    fn fits<T>(&self, leaf: &Leaf<T>, max: u64, is_root: bool, stores_value: bool) -> bool {
+        let pieces = usize::from(self.keep_left) + 1 + usize::from(self.keep_right.is_some());
+        let len = leaf.len() - self.cut.len() + pieces;
+        let fewest = if is_root { 1 } else { LEAF_MIN };
+        let ends_with_store = self.cut.end == leaf.len() && self.keep_right.is_none();
+        let ends_well = !ends_with_store || stores_value || max == u64::MAX;
+        let one_empty_range = len == 1 && !stores_value;
+        (fewest..=LEAF_SLOTS).contains(&len) && ends_well && !one_empty_range
+    }
 }
 
 /// The writer's handle on a working tree.
@@ -151,21 +214,101 @@ impl<T: Clone> Editor<'_, T> {
     }
 
     fn store_in(&mut self, root: NodePtr<T>, mut left: Path<T>, first: u64, last: u64, value: Option<T>) {
-        let mut right = descend_beside(&left, last);
         let leaf_level = left.len() - 1;
-        // Read before gathering, which moves values out of a private leaf.
-        let old_count = leaf(left[leaf_level].node).count();
+        let step = left[leaf_level];
+        if last <= step.max {
+            let node = leaf(step.node);
+            let edit = LeafEdit::plan(node, step, node.slot_of(last), first, last, value.is_none());
+            if edit.fits(node, step.max, leaf_level == 0, value.is_some()) {
+                self.edit_leaf(&left, edit, first, value);
+                return;
+            }
+        }
+        let mut right = descend_beside(&left, last);
         let items = self.gather_leaf(left[leaf_level], right[leaf_level], first, last, value);
-        if self.rewrite_in_place(&left, &right, &items) {
-            let step = left[leaf_level];
-            // SAFETY: `rewrite_in_place` checked the writer may change this leaf.
-            let node = unsafe { step.node.leaf_mut() };
-            node.rewrite(items);
-            let gap = node.largest_gap(step.min, step.max);
-            let delta = count_change(old_count, node.count());
-            self.refresh_above(&left[..leaf_level], gap, delta);
-        } else {
-            self.rebuild(root, &mut left, &mut right, items, Range { first, last });
+        self.rebuild(root, &mut left, &mut right, items, Range { first, last });
+    }
+
+    /// Step 3: applies `edit` to the path's leaf (copied first unless the writer may change
+    /// it in place), then brings the ancestors up to date.
+    fn edit_leaf(&mut self, path: &Path<T>, edit: LeafEdit, first: u64, value: Option<T>) {
+        let leaf_level = path.len() - 1;
+        let step = path[leaf_level];
+        let old = leaf(step.node);
+        let old_count = old.count();
+        let mut pieces = ArrayVec::new();
+        if edit.keep_left {
+            pieces.push(Item { last: first - 1, value: old.value(edit.cut.start).cloned() });
+        }
+        pieces.push(Item { last: edit.last, value });
+        if let Some(end) = edit.keep_right {
+            pieces.push(Item { last: end, value: old.value(edit.cut.end - 1).cloned() });
+        }
+        let node = self.own_leaf(step.node, edit.cut.clone());
+        // SAFETY: `own_leaf` returns a leaf the writer may change.
+        let new = unsafe { node.leaf_mut() };
+        new.splice(edit.cut, pieces);
+        let gap = new.largest_gap(step.min, step.max);
+        let delta = count_change(old_count, new.count());
+        self.refresh_above(&path[..leaf_level], (node != step.node).then_some(node), gap, delta);
+    }
+
+    /// `node` itself when the writer may change it, otherwise a private copy of it (values
+    /// cloned, except in `skip`), with `node` retired.
+    fn own_leaf(&mut self, node: NodePtr<T>, skip: core::ops::Range<usize>) -> NodePtr<T> {
+        if self.private(node) {
+            return node;
+        }
+        let copy = self.pool.take_leaf(self.fresh());
+        // SAFETY: just taken from the pool, reachable from nowhere else.
+        unsafe { copy.leaf_mut() }.copy_from(leaf(node), skip);
+        self.retire_node(node);
+        copy
+    }
+
+    /// As [`own_leaf`](Self::own_leaf), for a branch (children shared with the original).
+    fn own_branch(&mut self, node: NodePtr<T>) -> NodePtr<T> {
+        if self.private(node) {
+            return node;
+        }
+        let copy = self.pool.take_branch(self.fresh());
+        // SAFETY: just taken from the pool, reachable from nowhere else.
+        unsafe { copy.branch_mut() }.copy_from(branch(node));
+        self.retire_node(node);
+        copy
+    }
+
+    /// After the node below `ancestors` (root first) changed, to a copy `replaced` or in
+    /// place, with its largest gap now `gap` and its value count changed by `delta`: brings
+    /// the ancestors up to date, copying those the writer may not change. Pointers climb while
+    /// nodes are copied, gap values while they change, counts up to the root.
+    fn refresh_above(&mut self, ancestors: &[Step<T>], mut replaced: Option<NodePtr<T>>, mut gap: u64, delta: i64) {
+        let mut gaps_settled = false;
+        for parent in ancestors.iter().rev() {
+            if replaced.is_none() && gaps_settled && delta == 0 {
+                return;
+            }
+            let node = self.own_branch(parent.node);
+            // SAFETY: `own_branch` returns a branch the writer may change.
+            let branch = unsafe { node.branch_mut() };
+            if let Some(child) = replaced {
+                branch.set_child(parent.slot, child);
+            }
+            if delta != 0 {
+                branch.add_count(delta);
+            }
+            if !gaps_settled {
+                if branch.gap(parent.slot) == gap {
+                    gaps_settled = true;
+                } else {
+                    branch.set_gap(parent.slot, gap);
+                    gap = branch.largest_gap();
+                }
+            }
+            replaced = (node != parent.node).then_some(node);
+        }
+        if replaced.is_some() {
+            *self.root = replaced;
         }
     }
 
@@ -206,46 +349,6 @@ impl<T: Clone> Editor<'_, T> {
             unsafe { node.leaf_mut() }.take(slot)
         } else {
             leaf(node).value(slot).cloned()
-        }
-    }
-
-    /// Whether the gathered slots can simply replace the one leaf they came from.
-    fn rewrite_in_place(&self, left: &Path<T>, right: &Path<T>, items: &Items<T>) -> bool {
-        let step = left[left.len() - 1];
-        let is_root = left.len() == 1;
-        let fewest = if is_root { 1 } else { LEAF_MIN };
-        let ends_well = items.last().is_some_and(|item| item.value.is_some()) || step.max == u64::MAX;
-        let all_empty = items.len() == 1 && items[0].value.is_none();
-        step.node == right[right.len() - 1].node
-            && self.private(step.node)
-            && (fewest..=LEAF_SLOTS).contains(&items.len())
-            && ends_well
-            && !all_empty
-    }
-
-    /// After a node changed in place, its largest gap became `gap` and its value count
-    /// changed by `delta`: update its `ancestors` (root first). Gap values are updated while
-    /// they change; the count of every ancestor, up to the root, moves by `delta`.
-    fn refresh_above(&mut self, ancestors: &[Step<T>], mut gap: u64, delta: i64) {
-        let mut gaps_settled = false;
-        for parent in ancestors.iter().rev() {
-            if gaps_settled && delta == 0 {
-                return;
-            }
-            debug_assert!(self.private(parent.node), "a private node's ancestors are private");
-            // SAFETY: ancestors of a private node are private (paths are copied whole).
-            let branch = unsafe { parent.node.branch_mut() };
-            if delta != 0 {
-                branch.add_count(delta);
-            }
-            if !gaps_settled {
-                if branch.gap(parent.slot) == gap {
-                    gaps_settled = true;
-                } else {
-                    branch.set_gap(parent.slot, gap);
-                    gap = branch.largest_gap();
-                }
-            }
         }
     }
 
@@ -344,7 +447,7 @@ impl<T: Clone> Editor<'_, T> {
         node.fill(kids);
         let gap = node.largest_gap();
         let delta = count_change(old_count, node.count());
-        self.refresh_above(&left[..level], gap, delta);
+        self.refresh_above(&left[..level], None, gap, delta);
         true
     }
 
@@ -603,7 +706,7 @@ fn node_len<T>(node: NodePtr<T>) -> usize {
     }
 }
 
-fn leaf<'a, T>(node: NodePtr<T>) -> &'a crate::node::Leaf<T> {
+fn leaf<'a, T>(node: NodePtr<T>) -> &'a Leaf<T> {
     // SAFETY: the writer's nodes are alive for the whole write.
     match unsafe { node.get() } {
         NodeRef::Leaf(found) => found,
