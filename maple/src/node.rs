@@ -49,6 +49,9 @@ pub(crate) struct Header {
     fresh: bool,
     /// Leaves: bit `i` is set when slot `i` holds a value.
     occupied: u16,
+    /// Branches: bit `i` is set when child `i` is fresh, so that sealing or discarding a
+    /// transaction's nodes visits only those, never the headers of the children it kept.
+    fresh_children: u16,
     witness: Witness,
 }
 
@@ -303,9 +306,10 @@ impl<T> NodePtr<T> {
             head.witness.wrote();
             if head.kind == Kind::Branch {
                 let branch = self.branch_mut();
-                for child in branch.children() {
+                for child in branch.fresh_children() {
                     child.seal_with(sealed);
                 }
+                branch.head.fresh_children = 0;
             }
         }
         sealed(self);
@@ -314,7 +318,7 @@ impl<T> NodePtr<T> {
 
 impl Header {
     fn new(kind: Kind, fresh: bool) -> Self {
-        Self { kind, len: 0, fresh, occupied: 0, witness: Witness::default() }
+        Self { kind, len: 0, fresh, occupied: 0, fresh_children: 0, witness: Witness::default() }
     }
 }
 
@@ -394,10 +398,6 @@ impl<T> Leaf<T> {
         self.head.witness.wrote();
     }
 
-    pub(crate) fn set_fresh(&mut self, fresh: bool) {
-        self.head.fresh = fresh;
-    }
-
     /// Replaces slots `cut` with `pieces` (at most three), keeping the slots before and after
     /// where they are in order: the edit of a store that stays inside this leaf. The values of
     /// the replaced slots are dropped. The result must fit: `len - cut.len() + pieces.len()`
@@ -457,6 +457,14 @@ impl<T> Leaf<T> {
         self.head.witness.wrote();
     }
 
+    /// Readies a spare leaf for filling: no slot in use, none holding a value. A spare's
+    /// values were dropped when it was emptied, or need no dropping (and are forgotten here).
+    pub(crate) fn reuse(&mut self, fresh: bool) {
+        self.head.fresh = fresh;
+        self.head.len = 0;
+        self.head.occupied = 0;
+    }
+
     /// Drops the values and marks every slot unused, ready to be filled again.
     pub(crate) fn empty_out(&mut self) {
         self.drop_values();
@@ -489,6 +497,27 @@ impl<T> Branch<T> {
 
     pub(crate) fn children(&self) -> impl Iterator<Item = NodePtr<T>> + '_ {
         self.children[..self.len()].iter().map(|child| child.expect("slot in use"))
+    }
+
+    /// The children that were fresh when they were linked here (sealing clears the marks).
+    pub(crate) fn fresh_children(&self) -> impl Iterator<Item = NodePtr<T>> + '_ {
+        (0..self.len()).filter(|&slot| self.is_fresh_child(slot)).map(|slot| self.child(slot))
+    }
+
+    /// Whether child `slot` is marked fresh.
+    pub(crate) fn is_fresh_child(&self, slot: usize) -> bool {
+        self.head.fresh_children & (1 << slot) != 0
+    }
+
+    /// Links `child` at `slot`, noting whether it is fresh.
+    fn link(&mut self, slot: usize, child: NodePtr<T>) {
+        self.children[slot] = Some(child);
+        let bit = 1 << slot;
+        if child.is_fresh() {
+            self.head.fresh_children |= bit;
+        } else {
+            self.head.fresh_children &= !bit;
+        }
     }
 
     pub(crate) fn gaps(&self) -> &[u64; BRANCH_SLOTS] {
@@ -537,13 +566,14 @@ impl<T> Branch<T> {
         self.pivots = [u64::MAX; BRANCH_SLOTS - 1];
         self.gaps = [0; BRANCH_SLOTS];
         self.children = [None; BRANCH_SLOTS];
+        self.head.fresh_children = 0;
         self.count = 0;
         for (slot, item) in items.iter().enumerate() {
             if slot + 1 < items.len() {
                 self.pivots[slot] = item.last;
             }
             self.gaps[slot] = item.gap;
-            self.children[slot] = Some(item.node);
+            self.link(slot, item.node);
             self.count += item.count;
         }
         self.head.len = items.len() as u8;
@@ -561,19 +591,22 @@ impl<T> Branch<T> {
         self.gaps = old.gaps;
         self.count = old.count;
         self.head.len = old.head.len;
+        // A node the writer may not change has no fresh children: the copy starts without.
+        self.head.fresh_children = 0;
         self.head.witness.wrote();
     }
 
     /// Points `slot` at `child` (a copy of the child it had).
     pub(crate) fn set_child(&mut self, slot: usize, child: NodePtr<T>) {
         debug_assert!(slot < self.len());
-        self.children[slot] = Some(child);
+        self.link(slot, child);
         self.head.witness.wrote();
     }
 
     /// Forgets the children (without freeing them), ready to be filled again.
     pub(crate) fn empty_out(&mut self) {
         self.children = [None; BRANCH_SLOTS];
+        self.head.fresh_children = 0;
         self.count = 0;
         self.head.len = 0;
     }

@@ -65,8 +65,7 @@ impl fmt::Debug for AllocHook {
 
 /// Spare nodes, and where new ones come from.
 pub(crate) struct Pool<T> {
-    leaves: Vec<NodePtr<T>>,
-    branches: Vec<NodePtr<T>>,
+    spares: Spares<T>,
     hook: Option<AllocHook>,
     /// Nodes that commits retired, handed back by the epoch collector once no reader can
     /// reach them; the next reservation takes them before allocating.
@@ -78,11 +77,52 @@ unsafe impl<T: Send> Send for Pool<T> {}
 
 /// Emptied nodes on their way back from the epoch collector (any thread) to the writer.
 pub(crate) struct Returns<T> {
-    nodes: Mutex<Vec<NodePtr<T>>>,
+    nodes: Mutex<Spares<T>>,
 }
 
-/// Nodes kept waiting to be reused; more are freed.
-const RETURNS_KEPT: usize = 1024;
+/// Nodes of each kind kept waiting to be reused; more are freed.
+const RETURNS_KEPT: usize = 512;
+
+/// Emptied nodes by kind.
+struct Spares<T> {
+    leaves: Vec<NodePtr<T>>,
+    branches: Vec<NodePtr<T>>,
+}
+
+impl<T> Spares<T> {
+    fn new() -> Self {
+        Spares { leaves: Vec::new(), branches: Vec::new() }
+    }
+
+    fn of(&mut self, kind: Kind) -> &mut Vec<NodePtr<T>> {
+        match kind {
+            Kind::Leaf => &mut self.leaves,
+            Kind::Branch => &mut self.branches,
+        }
+    }
+
+    /// Files `node` with its `kind` unless `cap` of them are there already; gives it back if
+    /// so.
+    fn file(&mut self, node: NodePtr<T>, kind: Kind, cap: usize) -> Option<NodePtr<T>> {
+        let list = self.of(kind);
+        if list.len() < cap {
+            list.push(node);
+            return None;
+        }
+        Some(node)
+    }
+
+    /// Frees every node.
+    ///
+    /// # Safety
+    /// The nodes belong to the list alone.
+    unsafe fn free_all(&mut self) {
+        for node in self.leaves.drain(..).chain(self.branches.drain(..)) {
+            // SAFETY: as the caller promises.
+            unsafe { free_node(node) };
+        }
+    }
+}
 
 // SAFETY: the nodes in the list are unreachable and hold no values; the mutex serialises access.
 unsafe impl<T: Send> Send for Returns<T> {}
@@ -90,18 +130,19 @@ unsafe impl<T: Send> Send for Returns<T> {}
 unsafe impl<T: Send> Sync for Returns<T> {}
 
 impl<T> Returns<T> {
-    /// Takes an unreachable node back: drops what it holds and keeps its memory for reuse.
+    /// Takes an unreachable node of `kind` back and keeps its memory for reuse. A leaf's
+    /// values are dropped here when they need it; otherwise the node is not even read (it is
+    /// long out of the cache by now), and the pool resets it when it is taken.
     ///
     /// # Safety
     /// Nobody can reach `node` any more (its children, if any, are handled separately).
-    pub(crate) unsafe fn give_back(&self, node: NodePtr<T>) {
-        // SAFETY: the caller hands the node over.
-        unsafe { empty_out(node) };
-        let mut nodes = self.nodes.lock();
-        if nodes.len() < RETURNS_KEPT {
-            nodes.push(node);
-        } else {
-            drop(nodes);
+    pub(crate) unsafe fn give_back(&self, node: NodePtr<T>, kind: Kind) {
+        if kind == Kind::Leaf && core::mem::needs_drop::<T>() {
+            // SAFETY: the caller hands the node over.
+            unsafe { node.leaf_mut() }.empty_out();
+        }
+        let surplus = self.nodes.lock().file(node, kind, RETURNS_KEPT);
+        if let Some(node) = surplus {
             // SAFETY: as above.
             unsafe { free_node(node) };
         }
@@ -110,10 +151,8 @@ impl<T> Returns<T> {
 
 impl<T> Drop for Returns<T> {
     fn drop(&mut self) {
-        for node in self.nodes.get_mut().drain(..) {
-            // SAFETY: returned nodes belong to the list alone.
-            unsafe { free_node(node) };
-        }
+        // SAFETY: returned nodes belong to the list alone.
+        unsafe { self.nodes.get_mut().free_all() };
     }
 }
 
@@ -133,8 +172,8 @@ unsafe fn empty_out<T>(node: NodePtr<T>) {
 
 impl<T> Pool<T> {
     pub(crate) fn new() -> Self {
-        let returns = Arc::new(Returns { nodes: Mutex::new(Vec::new()) });
-        Pool { leaves: Vec::new(), branches: Vec::new(), hook: None, returns }
+        let returns = Arc::new(Returns { nodes: Mutex::new(Spares::new()) });
+        Pool { spares: Spares::new(), hook: None, returns }
     }
 
     pub(crate) fn set_hook(&mut self, hook: Option<AllocHook>) {
@@ -143,24 +182,24 @@ impl<T> Pool<T> {
     }
 
     /// Where a commit's batch sends its nodes once they are free.
-    pub(crate) fn returns(&self) -> Arc<Returns<T>> {
-        Arc::clone(&self.returns)
+    pub(crate) fn returns(&self) -> &Arc<Returns<T>> {
+        &self.returns
     }
 
     /// Makes sure `leaves` leaves and `branches` branches can be taken without failing.
     pub(crate) fn reserve(&mut self, leaves: usize, branches: usize) -> Result<(), Error> {
         // With a hook installed, nodes come only from allocations the hook saw (and from this
         // writer's own recycling), so a test can count every allocation point exactly.
-        if self.hook.is_none() && (self.leaves.len() < leaves || self.branches.len() < branches) {
+        if self.hook.is_none() && (self.spares.leaves.len() < leaves || self.spares.branches.len() < branches) {
             self.take_returns();
         }
-        while self.leaves.len() < leaves {
+        while self.spares.leaves.len() < leaves {
             let leaf = self.allocate(|| Leaf::<T>::new(false))?;
-            self.leaves.push(NodePtr::from_leaf(leaf));
+            self.spares.leaves.push(NodePtr::from_leaf(leaf));
         }
-        while self.branches.len() < branches {
+        while self.spares.branches.len() < branches {
             let branch = self.allocate(|| Branch::<T>::new(false))?;
-            self.branches.push(NodePtr::from_branch(branch));
+            self.spares.branches.push(NodePtr::from_branch(branch));
         }
         Ok(())
     }
@@ -183,15 +222,15 @@ impl<T> Pool<T> {
 
     /// An empty leaf from the reserve.
     pub(crate) fn take_leaf(&mut self, fresh: bool) -> NodePtr<T> {
-        let node = self.leaves.pop().expect("leaves were reserved before the write");
+        let node = self.spares.leaves.pop().expect("leaves were reserved before the write");
         // SAFETY: spare nodes are owned by the pool and reachable from nowhere else.
-        unsafe { node.leaf_mut() }.set_fresh(fresh);
+        unsafe { node.leaf_mut() }.reuse(fresh);
         node
     }
 
     /// An empty branch from the reserve.
     pub(crate) fn take_branch(&mut self, fresh: bool) -> NodePtr<T> {
-        let node = self.branches.pop().expect("branches were reserved before the write");
+        let node = self.spares.branches.pop().expect("branches were reserved before the write");
         // SAFETY: as in `take_leaf`.
         unsafe { node.branch_mut() }.set_fresh(fresh);
         node
@@ -214,32 +253,28 @@ impl<T> Pool<T> {
     /// # Safety
     /// The pool owns `node`, which holds nothing.
     unsafe fn keep(&mut self, node: NodePtr<T>) {
-        let spares = match node.kind() {
-            Kind::Leaf => &mut self.leaves,
-            Kind::Branch => &mut self.branches,
-        };
-        if spares.len() < SPARES_KEPT {
-            spares.push(node);
-        } else {
+        if let Some(surplus) = self.spares.file(node, node.kind(), SPARES_KEPT) {
             // SAFETY: the pool owns the node.
-            unsafe { free_node(node) };
+            unsafe { free_node(surplus) };
         }
     }
 
-    /// Moves the nodes the epoch collector has handed back into the spares.
+    /// Tops the spares up from the nodes the epoch collector has handed back; the rest wait
+    /// there for the next reservation.
     fn take_returns(&mut self) {
-        let returned = core::mem::take(&mut *self.returns.nodes.lock());
-        for node in returned {
-            // SAFETY: returned nodes are emptied and now belong to the pool.
-            unsafe { self.keep(node) };
+        let mut returned = self.returns.nodes.lock();
+        for kind in [Kind::Leaf, Kind::Branch] {
+            let (spares, waiting) = (self.spares.of(kind), returned.of(kind));
+            let moved = waiting.len().min(SPARES_KEPT.saturating_sub(spares.len()));
+            spares.extend(waiting.drain(waiting.len() - moved..));
         }
     }
 
     fn release_spares(&mut self) {
-        self.take_returns();
-        for node in self.leaves.drain(..).chain(self.branches.drain(..)) {
-            // SAFETY: spare nodes belong to the pool alone.
-            unsafe { free_node(node) };
+        // SAFETY: spare and returned nodes belong to the pool and the list alone.
+        unsafe {
+            self.returns.nodes.lock().free_all();
+            self.spares.free_all();
         }
     }
 }

@@ -5,7 +5,7 @@ use core::ops::Deref;
 
 use crate::node::{free_subtree, Header, NodePtr};
 use crate::pool::Pool;
-use crate::reclaim::{Graveyard, Guard, Reclaimer};
+use crate::reclaim::{Graveyard, Guard, Reclaimer, Retired};
 use crate::sync::{load_exclusive, store_exclusive, AtomicPtr, Mutex, OBSERVE};
 use crate::write::Editor;
 use crate::{AllocHook, Error, Range, Transaction, View};
@@ -48,6 +48,9 @@ pub struct Tree<T> {
 pub(crate) struct Writer<T> {
     pub(crate) pool: Pool<T>,
     pub(crate) graveyard: Graveyard<T>,
+    /// Published nodes the open transaction has replaced, to retire when it commits (kept
+    /// here, empty between transactions, so that a transaction allocates no list of its own).
+    pub(crate) garbage: Vec<Retired<T>>,
     /// The number of the next savepoint of a transaction on this tree.
     pub(crate) next_savepoint: u64,
 }
@@ -117,7 +120,12 @@ impl<T> Tree<T> {
     fn with_reclaimer(reclaimer: Reclaimer) -> Self {
         Tree {
             root: AtomicPtr::new(core::ptr::null_mut()),
-            writer: Mutex::new(Writer { pool: Pool::new(), graveyard: Graveyard::new(), next_savepoint: 0 }),
+            writer: Mutex::new(Writer {
+                pool: Pool::new(),
+                graveyard: Graveyard::new(),
+                garbage: Vec::new(),
+                next_savepoint: 0,
+            }),
             reclaimer,
             _values: PhantomData,
         }

@@ -4,7 +4,6 @@ use core::ops::Deref;
 
 use crate::node::{NodePtr, NodeRef};
 use crate::pool::Pool;
-use crate::reclaim::{Batch, Retired};
 use crate::sync::{MutexGuard, PUBLISH};
 use crate::tree::Writer;
 use crate::write::Editor;
@@ -33,8 +32,6 @@ pub struct Transaction<'t, T: Clone + Send + Sync + 'static> {
     tree: &'t Tree<T>,
     writer: MutexGuard<'t, Writer<T>>,
     view: View<'t, T>,
-    /// Published or sealed nodes the transaction has replaced.
-    garbage: Vec<Retired<T>>,
     /// Nodes sealed when a savepoint was made: never published, no
     /// longer changed in place (a change copies them, as it copies published nodes), so that
     /// the state at the scope's start stays whole for a rollback.
@@ -65,15 +62,17 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         let root = tree.root.load(crate::sync::Ordering::Relaxed);
         // SAFETY: published nodes are only retired by a commit, which needs the lock we hold.
         let view = unsafe { View::new(NodePtr::from_raw(root)) };
-        Transaction { tree, writer, view, garbage: Vec::with_capacity(16), sealed: Vec::new(), marks: Vec::new() }
+        debug_assert!(writer.garbage.is_empty(), "the last transaction left no garbage behind");
+        Transaction { tree, writer, view, sealed: Vec::new(), marks: Vec::new() }
     }
 
     fn edit<R>(&mut self, edit: impl FnOnce(&mut Editor<'_, T>) -> R) -> R {
         let mut root = self.view.root();
+        let writer = &mut *self.writer;
         let result = edit(&mut Editor {
             root: &mut root,
-            pool: &mut self.writer.pool,
-            garbage: &mut self.garbage,
+            pool: &mut writer.pool,
+            garbage: &mut writer.garbage,
             exclusive: false,
         });
         // SAFETY: the editor leaves a root whose nodes are fresh (ours) or published (kept
@@ -188,7 +187,8 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         }
         let id = self.writer.next_savepoint;
         self.writer.next_savepoint += 1;
-        self.marks.push(Mark { id, root, garbage: self.garbage.len(), sealed: self.sealed.len() });
+        let garbage = self.writer.garbage.len();
+        self.marks.push(Mark { id, root, garbage, sealed: self.sealed.len() });
         Savepoint { id }
     }
 
@@ -204,13 +204,14 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         let at = self.mark_of(&point);
         let mark = self.marks.swap_remove(at);
         self.marks.truncate(at);
-        let pool = &mut self.writer.pool;
+        let writer = &mut *self.writer;
+        let pool = &mut writer.pool;
         if let Some(root) = self.view.root() {
             discard_fresh(pool, root);
         }
         // Replaced after the mark, but reachable from the mark's root again (or sealed after
         // the mark, and freed just below).
-        self.garbage.truncate(mark.garbage);
+        writer.garbage.truncate(mark.garbage);
         for node in self.sealed.drain(mark.sealed..) {
             // SAFETY: sealed after the mark, so made after it: the mark's root does not reach
             // it, no reader ever could, and it is freed only here.
@@ -265,8 +266,7 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         // Sealed nodes are now published, or replaced and in the batch below.
         self.sealed.clear();
         let writer = &mut *self.writer;
-        let batch = Batch { nodes: core::mem::take(&mut self.garbage), home: writer.pool.returns() };
-        self.tree.reclaimer().retire(batch, &mut writer.graveyard);
+        self.tree.reclaimer().retire(&mut writer.garbage, writer.pool.returns(), &mut writer.graveyard);
     }
 }
 
@@ -288,15 +288,17 @@ impl<T: Clone + Send + Sync + 'static> Drop for Transaction<'_, T> {
     /// Discards uncommitted changes: frees the nodes only this transaction could see. After
     /// a commit no node is fresh or sealed any more, and this does nothing.
     fn drop(&mut self) {
-        let pool = &mut self.writer.pool;
+        let writer = &mut *self.writer;
         if let Some(root) = self.view.root() {
-            discard_fresh(pool, root);
+            discard_fresh(&mut writer.pool, root);
         }
         for node in self.sealed.drain(..) {
             // SAFETY: never published; reachable only from this transaction's working tree or
-            // its garbage list, which is dropped without freeing anything.
-            unsafe { pool.recycle(node) };
+            // its garbage list, which is cleared below without freeing anything.
+            unsafe { writer.pool.recycle(node) };
         }
+        // What the transaction replaced is still published (or was just recycled as sealed).
+        writer.garbage.clear();
     }
 }
 
@@ -308,7 +310,7 @@ fn discard_fresh<T>(pool: &mut Pool<T>, node: NodePtr<T>) {
     // SAFETY: fresh nodes are reachable only from the transaction; children go first.
     unsafe {
         if let NodeRef::Branch(branch) = node.get() {
-            for child in branch.children() {
+            for child in branch.fresh_children() {
                 discard_fresh(pool, child);
             }
         }

@@ -160,6 +160,9 @@ impl Checker {
                             branch.gap(slot)
                         ));
                     }
+                    if branch.child(slot).is_fresh() != branch.is_fresh_child(slot) {
+                        return fail(format!("{at}: child {slot}'s fresh mark disagrees with the child"));
+                    }
                     largest = largest.max(gap);
                     values += below;
                 }

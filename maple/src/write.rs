@@ -562,7 +562,7 @@ impl<T: Clone> Editor<'_, T> {
             // SAFETY: private and no longer reachable from the working tree.
             unsafe { self.pool.recycle(node) };
         } else {
-            self.garbage.push(Retired::Node(node));
+            self.garbage.push(Retired::Node(node, node.kind()));
         }
     }
 
