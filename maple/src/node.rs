@@ -406,6 +406,10 @@ impl<T> Leaf<T> {
         let (len, added) = (self.len(), pieces.len());
         let new_len = len - cut.len() + added;
         debug_assert!(cut.start < cut.end && cut.end <= len && new_len <= LEAF_SLOTS);
+        if added == cut.len() {
+            self.overwrite(cut.start, pieces);
+            return;
+        }
         for slot in cut.clone() {
             drop(self.take(slot));
         }
@@ -436,6 +440,21 @@ impl<T> Leaf<T> {
         self.pivots.copy_from_slice(&lasts[..LEAF_SLOTS - 1]);
         self.head.occupied = occupied as u16;
         self.head.len = new_len as u8;
+        self.head.witness.wrote();
+    }
+
+    /// Replaces as many slots as there are `pieces`, from `first` on: no slot moves.
+    fn overwrite(&mut self, first: usize, pieces: ArrayVec<Item<T>, 3>) {
+        for (slot, piece) in (first..).zip(pieces) {
+            drop(self.take(slot));
+            if slot + 1 < self.len() {
+                self.pivots[slot] = piece.last;
+            }
+            if let Some(value) = piece.value {
+                self.slots[slot].write(value);
+                self.head.occupied |= 1 << slot;
+            }
+        }
         self.head.witness.wrote();
     }
 

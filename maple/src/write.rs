@@ -151,10 +151,12 @@ impl<T: Clone> Editor<'_, T> {
             self.plant(first, last, value);
             return Ok(());
         };
-        let left = descend(root, first);
+        // Paths are built in place: at 32 bytes a step they are too big to move around.
+        let mut left = Path::new();
+        descend_into(&mut left, root, 0, u64::MAX, first);
         let height = left.len();
         self.pool.reserve(3, 3 * (height - 1) + 1)?;
-        self.store_in(root, left, first, last, value);
+        self.store_in(root, &mut left, first, last, value);
         Ok(())
     }
 
@@ -213,20 +215,21 @@ impl<T: Clone> Editor<'_, T> {
         *self.root = Some(leaf);
     }
 
-    fn store_in(&mut self, root: NodePtr<T>, mut left: Path<T>, first: u64, last: u64, value: Option<T>) {
+    fn store_in(&mut self, root: NodePtr<T>, left: &mut Path<T>, first: u64, last: u64, value: Option<T>) {
         let leaf_level = left.len() - 1;
         let step = left[leaf_level];
         if last <= step.max {
             let node = leaf(step.node);
             let edit = LeafEdit::plan(node, step, node.slot_of(last), first, last, value.is_none());
             if edit.fits(node, step.max, leaf_level == 0, value.is_some()) {
-                self.edit_leaf(&left, edit, first, value);
+                self.edit_leaf(left, edit, first, value);
                 return;
             }
         }
-        let mut right = descend_beside(&left, last);
+        let mut right = Path::new();
+        descend_beside(&mut right, left, last);
         let items = self.gather_leaf(left[leaf_level], right[leaf_level], first, last, value);
-        self.rebuild(root, &mut left, &mut right, items, Range { first, last });
+        self.rebuild(root, left, &mut right, items, Range { first, last });
     }
 
     /// Step 3: applies `edit` to the path's leaf (copied first unless the writer may change
@@ -244,11 +247,14 @@ impl<T: Clone> Editor<'_, T> {
         if let Some(end) = edit.keep_right {
             pieces.push(Item { last: end, value: old.value(edit.cut.end - 1).cloned() });
         }
+        // A value replacing a value over the same range changes no gap and no count.
+        let same_shape = pieces.len() == 1 && edit.cut.len() == 1 && old.is_occupied(edit.cut.start);
+        let same_shape = same_shape && pieces[0].value.is_some();
         let node = self.own_leaf(step.node, edit.cut.clone());
         // SAFETY: `own_leaf` returns a leaf the writer may change.
         let new = unsafe { node.leaf_mut() };
         new.splice(edit.cut, pieces);
-        let gap = new.largest_gap(step.min, step.max);
+        let gap = (!same_shape).then(|| new.largest_gap(step.min, step.max));
         let delta = count_change(old_count, new.count());
         self.refresh_above(&path[..leaf_level], (node != step.node).then_some(node), gap, delta);
     }
@@ -279,11 +285,12 @@ impl<T: Clone> Editor<'_, T> {
     }
 
     /// After the node below `ancestors` (root first) changed, to a copy `replaced` or in
-    /// place, with its largest gap now `gap` and its value count changed by `delta`: brings
-    /// the ancestors up to date, copying those the writer may not change. Pointers climb while
-    /// nodes are copied, gap values while they change, counts up to the root.
-    fn refresh_above(&mut self, ancestors: &[Step<T>], mut replaced: Option<NodePtr<T>>, mut gap: u64, delta: i64) {
-        let mut gaps_settled = false;
+    /// place, with its largest gap now `gap` (`None`: unchanged) and its value count changed
+    /// by `delta`: brings the ancestors up to date, copying those the writer may not change.
+    /// Pointers climb while nodes are copied, gap values while they change, counts up to the
+    /// root.
+    fn refresh_above(&mut self, ancestors: &[Step<T>], mut replaced: Option<NodePtr<T>>, gap: Option<u64>, delta: i64) {
+        let (mut gaps_settled, mut gap) = (gap.is_none(), gap.unwrap_or(0));
         for parent in ancestors.iter().rev() {
             if replaced.is_none() && gaps_settled && delta == 0 {
                 return;
@@ -447,7 +454,7 @@ impl<T: Clone> Editor<'_, T> {
         node.fill(kids);
         let gap = node.largest_gap();
         let delta = count_change(old_count, node.count());
-        self.refresh_above(&left[..level], None, gap, delta);
+        self.refresh_above(&left[..level], None, Some(gap), delta);
         true
     }
 
@@ -614,22 +621,14 @@ pub(crate) fn chunk_end(n: usize, cap: usize, min: usize, can_end: impl Fn(usize
     end
 }
 
-/// The path from `root` to the leaf slot holding `index`.
-fn descend<T>(root: NodePtr<T>, index: u64) -> Path<T> {
-    let mut path = Path::new();
-    descend_into(&mut path, root, 0, u64::MAX, index);
-    path
-}
-
-/// The path to the leaf slot holding `index`, sharing `known`'s steps down to the deepest node
-/// whose range holds `index` (when both ends of a store are in one leaf, only the slot differs).
-fn descend_beside<T>(known: &Path<T>, index: u64) -> Path<T> {
+/// Fills the empty `path` with the path to the leaf slot holding `index`, sharing `known`'s
+/// steps down to the deepest node whose range holds `index`.
+fn descend_beside<T>(path: &mut Path<T>, known: &Path<T>, index: u64) {
     let depth =
         known.iter().rposition(|step| step.min <= index && index <= step.max).expect("the root holds every index");
-    let mut path: Path<T> = known[..depth].iter().copied().collect();
+    path.extend(known[..depth].iter().copied());
     let step = known[depth];
-    descend_into(&mut path, step.node, step.min, step.max, index);
-    path
+    descend_into(path, step.node, step.min, step.max, index);
 }
 
 /// Extends `path` from `node` (covering `[min, max]`) down to the leaf slot holding `index`.
