@@ -152,12 +152,9 @@ impl<T: Clone> Editor<'_, T> {
             return Ok(());
         };
         // Paths are built in place: at 32 bytes a step they are too big to move around.
-        let mut left = Path::new();
-        descend_into(&mut left, root, 0, u64::MAX, first);
-        let height = left.len();
-        self.pool.reserve(3, 3 * (height - 1) + 1)?;
-        self.store_in(root, &mut left, first, last, value);
-        Ok(())
+        let mut path = Path::new();
+        descend_into(&mut path, root, 0, u64::MAX, first);
+        self.store_along(root, &mut path, first, last, value)
     }
 
     /// Stores `value` over `[first, last]`, failing with `Occupied` if anything is there.
@@ -165,22 +162,56 @@ impl<T: Clone> Editor<'_, T> {
         if first > last {
             return Err(Error::InvalidRange { first, last });
         }
-        if let Some((range, _)) = self.view().find(first, last) {
-            return Err(Error::Occupied(range));
+        let Some(root) = *self.root else {
+            return self.store(first, last, Some(value));
+        };
+        let mut path = Path::new();
+        descend_into(&mut path, root, 0, u64::MAX, first);
+        let step = path[path.len() - 1];
+        let within_leaf = last <= step.max && {
+            let found = leaf(step.node);
+            (step.slot..=found.slot_of(last)).all(|slot| !found.is_occupied(slot))
+        };
+        if !within_leaf {
+            if let Some((range, _)) = self.view().find(first, last) {
+                return Err(Error::Occupied(range));
+            }
         }
-        self.store(first, last, Some(value))
+        self.store_along(root, &mut path, first, last, Some(value))
     }
 
     /// Empties the whole range holding `index`; returns it, or `None` if it was empty.
     pub(crate) fn erase(&mut self, index: u64) -> Result<Option<Range>, Error> {
-        let view = self.view();
-        let entry = view.load(index);
-        let (range, empty) = (entry.range, entry.value.is_none());
-        if empty {
+        let Some(root) = *self.root else {
+            return Ok(None);
+        };
+        let mut path = Path::new();
+        descend_into(&mut path, root, 0, u64::MAX, index);
+        // The path to `index` is the path to its range's first index: the same slot.
+        let step = path[path.len() - 1];
+        let found = leaf(step.node);
+        if !found.is_occupied(step.slot) {
             return Ok(None);
         }
-        self.store(range.first, range.last, None)?;
+        let range = Range { first: found.first_of(step.slot, step.min), last: found.last_of(step.slot, step.max) };
+        self.store_along(root, &mut path, range.first, range.last, None)?;
         Ok(Some(range))
+    }
+
+    /// Stores over `[first, last]` along `path`, the path to `first`: reserves the nodes the
+    /// store may need, then makes it (infallibly).
+    fn store_along(
+        &mut self,
+        root: NodePtr<T>,
+        path: &mut Path<T>,
+        first: u64,
+        last: u64,
+        value: Option<T>,
+    ) -> Result<(), Error> {
+        let height = path.len();
+        self.pool.reserve(3, 3 * (height - 1) + 1)?;
+        self.store_in(root, path, first, last, value);
+        Ok(())
     }
 
     fn view(&self) -> View<'_, T> {
