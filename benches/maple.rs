@@ -24,7 +24,10 @@ use criterion::{
 use maple::{Range, Tree};
 
 mod support;
-use support::{btree_collect, btree_lookup, btree_random, maple_random, maple_sorted, rangemap_random, Layout, PAGE};
+use support::{
+    btree_batch, btree_collect, btree_random, fold, maple_batch, maple_random, maple_sorted, rangemap_random,
+    scc_batch, scc_random, Layout, PAGE,
+};
 
 /// Lookups per measured iteration (one snapshot or guard held across them).
 const BATCH: usize = 1000;
@@ -51,27 +54,8 @@ const TARGET_SEED: u64 = 0x007a_46e7;
 // ---------------------------------------------------------------------------------------------
 // lookup
 
-/// The scc peer: keyed by range end, value (range start, value).
-type SccIndex = scc::TreeIndex<u64, (u64, u64)>;
 /// The crossbeam skiplist peer: keyed by range end, value (range start, value).
 type SkipMap = crossbeam_skiplist::SkipMap<u64, (u64, u64)>;
-
-/// Key of the sentinel entry that keeps every scc range query at or above the smallest key.
-///
-/// scc 3.8.8's `TreeIndex::range(start..)` with `start` below the smallest key searches the
-/// tree at length (measured at over a second per query at 10^5 keys), which a random address
-/// below the first range's end would hit. The sentinel (key 0, start 1 > end 0) matches no
-/// address and removes the cliff; the layout starts at 4 GiB, so key 0 is free.
-const SCC_SENTINEL: u64 = 0;
-
-fn scc_random(layout: &Layout) -> SccIndex {
-    let index = SccIndex::new();
-    index.insert_sync(SCC_SENTINEL, (1, u64::MAX)).expect("fresh key");
-    for (first, last, value) in layout.shuffled() {
-        index.insert_sync(last, (first, value)).expect("ends are distinct");
-    }
-    index
-}
 
 fn skipmap_random(layout: &Layout) -> SkipMap {
     let map = SkipMap::new();
@@ -79,24 +63,6 @@ fn skipmap_random(layout: &Layout) -> SkipMap {
         map.insert(last, (first, value));
     }
     map
-}
-
-/// Folds one lookup answer into a checksum, so no lookup can be optimised away and every peer
-/// can be checked to give the same answers.
-#[inline(always)]
-fn fold(acc: u64, found: Option<(u64, u64, u64)>) -> u64 {
-    match found {
-        Some((first, last, value)) => acc.wrapping_mul(31).wrapping_add(first ^ last.rotate_left(17) ^ value),
-        None => acc.wrapping_mul(31).wrapping_add(1),
-    }
-}
-
-#[inline]
-fn maple_batch(view: &maple::View<'_, u64>, addrs: &[u64]) -> u64 {
-    addrs.iter().fold(0, |acc, &addr| {
-        let entry = view.load(addr);
-        fold(acc, entry.value.map(|v| (entry.range.first, entry.range.last, *v)))
-    })
 }
 
 #[inline]
@@ -109,25 +75,8 @@ fn maple_pin_each_batch(tree: &Tree<u64>, addrs: &[u64]) -> u64 {
 }
 
 #[inline]
-fn btree_batch(map: &BTreeMap<u64, (u64, u64)>, addrs: &[u64]) -> u64 {
-    addrs.iter().fold(0, |acc, &addr| fold(acc, btree_lookup(map, addr).map(|(f, l, v)| (f, l, *v))))
-}
-
-#[inline]
 fn rangemap_batch(map: &rangemap::RangeMap<u64, u64>, addrs: &[u64]) -> u64 {
     addrs.iter().fold(0, |acc, &addr| fold(acc, map.get_key_value(&addr).map(|(r, v)| (r.start, r.end - 1, *v))))
-}
-
-#[inline]
-fn scc_batch(index: &SccIndex, addrs: &[u64]) -> u64 {
-    let guard = scc::Guard::new();
-    addrs.iter().fold(0, |acc, &addr| {
-        let found = match index.range(addr.., &guard).next() {
-            Some((&last, &(first, value))) if first <= addr => Some((first, last, value)),
-            _ => None,
-        };
-        fold(acc, found)
-    })
 }
 
 #[inline]
