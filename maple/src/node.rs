@@ -51,7 +51,10 @@ pub(crate) struct Header {
     occupied: u16,
     /// Branches: bit `i` is set when child `i` is fresh, so that sealing or discarding a
     /// transaction's nodes visits only those, never the headers of the children it kept.
-    fresh_children: u16,
+    /// Leaves: bit `i` is set when slot `i`'s value is borrowed: a bitwise copy of a value that
+    /// a published (or sealed) leaf still owns. A commit hands ownership to the copy and
+    /// clears the marks; a discard forgets borrowed values instead of dropping them.
+    marks: u16,
     witness: Witness,
 }
 
@@ -281,19 +284,10 @@ impl<T> NodePtr<T> {
     }
 
     /// Clears the `fresh` mark of this node and of every fresh node below it, making the
-    /// subtree ready for publication.
+    /// subtree ready for publication, and calls `sealed` with each node it seals.
     ///
     /// # Safety
     /// The caller has the writer's access to every fresh node below.
-    pub(crate) unsafe fn seal(self) {
-        // SAFETY: as the caller promises.
-        unsafe { self.seal_with(&mut |_| {}) }
-    }
-
-    /// [`seal`](Self::seal), also calling `sealed` with each node it seals.
-    ///
-    /// # Safety
-    /// As for `seal`.
     pub(crate) unsafe fn seal_with(self, sealed: &mut impl FnMut(NodePtr<T>)) {
         if !self.is_fresh() {
             return;
@@ -309,7 +303,7 @@ impl<T> NodePtr<T> {
                 for child in branch.fresh_children() {
                     child.seal_with(sealed);
                 }
-                branch.head.fresh_children = 0;
+                branch.head.marks = 0;
             }
         }
         sealed(self);
@@ -318,7 +312,7 @@ impl<T> NodePtr<T> {
 
 impl Header {
     fn new(kind: Kind, fresh: bool) -> Self {
-        Self { kind, len: 0, fresh, occupied: 0, fresh_children: 0, witness: Witness::default() }
+        Self { kind, len: 0, fresh, occupied: 0, marks: 0, witness: Witness::default() }
     }
 }
 
@@ -367,16 +361,32 @@ impl<T> Leaf<T> {
             return None;
         }
         self.head.occupied &= !(1 << slot);
+        self.head.marks &= !(1 << slot);
         // SAFETY: the bit was set, so the slot is initialised; clearing it first means the
         // value is read out exactly once.
         Some(unsafe { self.slots[slot].assume_init_read() })
     }
 
-    /// Drops every value still in the leaf.
+    /// Whether slot `slot`'s value is borrowed (see the header's marks).
+    pub(crate) fn is_borrowed(&self, slot: usize) -> bool {
+        self.head.marks & (1 << slot) != 0
+    }
+
+    /// Drops every value the leaf owns; borrowed values are forgotten (their owner drops them).
     pub(crate) fn drop_values(&mut self) {
         for slot in 0..self.len() {
-            drop(self.take(slot));
+            let borrowed = self.is_borrowed(slot);
+            if let Some(value) = self.take(slot) {
+                if borrowed {
+                    core::mem::forget(value);
+                }
+            }
         }
+    }
+
+    /// Takes ownership of the borrowed values (their old owner has become a shell).
+    pub(crate) fn own_borrowed(&mut self) {
+        self.head.marks = 0;
     }
 
     /// Fills an emptied leaf with `items` (at most 16; the last ends at the leaf's max).
@@ -399,25 +409,26 @@ impl<T> Leaf<T> {
     }
 
     /// Replaces slots `cut` with `pieces` (at most three), keeping the slots before and after
-    /// where they are in order: the edit of a store that stays inside this leaf. The values of
-    /// the replaced slots are dropped. The result must fit: `len - cut.len() + pieces.len()`
+    /// where they are in order: the edit of a store that stays inside this leaf. The replaced
+    /// slots must hold no values (the caller takes them first). The result must fit: `len - cut.len() + pieces.len()`
     /// slots at most 16, and a last piece that becomes the leaf's last slot ends at its max.
     pub(crate) fn splice(&mut self, cut: core::ops::Range<usize>, pieces: ArrayVec<Item<T>, 3>) {
         let (len, added) = (self.len(), pieces.len());
         let new_len = len - cut.len() + added;
         debug_assert!(cut.start < cut.end && cut.end <= len && new_len <= LEAF_SLOTS);
+        debug_assert!(cut.clone().all(|slot| !self.is_occupied(slot)), "the caller takes the cut values");
         if added == cut.len() {
             self.overwrite(cut.start, pieces);
             return;
         }
-        for slot in cut.clone() {
-            drop(self.take(slot));
-        }
         // Slot i ends at lasts[i]; the last slot's end is implicit (its pivot is u64::MAX).
         let mut lasts = [u64::MAX; LEAF_SLOTS];
         lasts[..LEAF_SLOTS - 1].copy_from_slice(&self.pivots);
-        let kept_below = u32::from(self.head.occupied) & ((1 << cut.start) - 1);
+        let below = (1 << cut.start) - 1;
+        let kept_below = u32::from(self.head.occupied) & below;
         let after = u32::from(self.head.occupied) >> cut.end;
+        let borrowed =
+            (u32::from(self.head.marks) & below) | ((u32::from(self.head.marks) >> cut.end) << (cut.start + added));
         let to = cut.start + added;
         // Move the slots after the cut next to the pieces: the emptied slots rotate out of the
         // way (moving, never copying or dropping, the values).
@@ -439,6 +450,7 @@ impl<T> Leaf<T> {
         lasts[new_len - 1..].fill(u64::MAX);
         self.pivots.copy_from_slice(&lasts[..LEAF_SLOTS - 1]);
         self.head.occupied = occupied as u16;
+        self.head.marks = borrowed as u16;
         self.head.len = new_len as u8;
         self.head.witness.wrote();
     }
@@ -446,7 +458,6 @@ impl<T> Leaf<T> {
     /// Replaces as many slots as there are `pieces`, from `first` on: no slot moves.
     fn overwrite(&mut self, first: usize, pieces: ArrayVec<Item<T>, 3>) {
         for (slot, piece) in (first..).zip(pieces) {
-            drop(self.take(slot));
             if slot + 1 < self.len() {
                 self.pivots[slot] = piece.last;
             }
@@ -458,21 +469,21 @@ impl<T> Leaf<T> {
         self.head.witness.wrote();
     }
 
-    /// Makes this emptied leaf a copy of `old`, values cloned, except the slots in `skip`,
-    /// which are left empty (a splice is about to replace them).
-    pub(crate) fn copy_from(&mut self, old: &Leaf<T>, skip: core::ops::Range<usize>)
-    where
-        T: Clone,
-    {
-        debug_assert_eq!(self.head.occupied, 0, "copy_from needs an emptied leaf");
+    /// Makes this emptied leaf a copy of `old` whose values are borrowed: bitwise copies that
+    /// `old` still owns, so that no value is cloned (or, later, dropped) to copy a leaf.
+    ///
+    /// # Safety
+    /// `old` must stay alive, with its values, while the copy's marks say they are borrowed:
+    /// until a commit hands them over (and retires `old` as a shell) or the copy is discarded.
+    pub(crate) unsafe fn borrow_from(&mut self, old: &Leaf<T>) {
+        debug_assert_eq!(self.head.occupied, 0, "borrow_from needs an emptied leaf");
         self.pivots = old.pivots;
         self.head.len = old.head.len;
-        for slot in (0..old.len()).filter(|slot| !skip.contains(slot)) {
-            if let Some(value) = old.value(slot) {
-                self.slots[slot].write(value.clone());
-                self.head.occupied |= 1 << slot;
-            }
-        }
+        // SAFETY: both arrays hold LEAF_SLOTS possibly-uninitialised slots; copying their bytes
+        // duplicates no ownership, since the copies are marked borrowed.
+        unsafe { core::ptr::copy_nonoverlapping(old.slots.as_ptr(), self.slots.as_mut_ptr(), LEAF_SLOTS) };
+        self.head.occupied = old.head.occupied;
+        self.head.marks = old.head.occupied;
         self.head.witness.wrote();
     }
 
@@ -482,6 +493,7 @@ impl<T> Leaf<T> {
         self.head.fresh = fresh;
         self.head.len = 0;
         self.head.occupied = 0;
+        self.head.marks = 0;
     }
 
     /// Drops the values and marks every slot unused, ready to be filled again.
@@ -525,7 +537,7 @@ impl<T> Branch<T> {
 
     /// Whether child `slot` is marked fresh.
     pub(crate) fn is_fresh_child(&self, slot: usize) -> bool {
-        self.head.fresh_children & (1 << slot) != 0
+        self.head.marks & (1 << slot) != 0
     }
 
     /// Links `child` at `slot`, noting whether it is fresh.
@@ -533,9 +545,9 @@ impl<T> Branch<T> {
         self.children[slot] = Some(child);
         let bit = 1 << slot;
         if child.is_fresh() {
-            self.head.fresh_children |= bit;
+            self.head.marks |= bit;
         } else {
-            self.head.fresh_children &= !bit;
+            self.head.marks &= !bit;
         }
     }
 
@@ -585,7 +597,7 @@ impl<T> Branch<T> {
         self.pivots = [u64::MAX; BRANCH_SLOTS - 1];
         self.gaps = [0; BRANCH_SLOTS];
         self.children = [None; BRANCH_SLOTS];
-        self.head.fresh_children = 0;
+        self.head.marks = 0;
         self.count = 0;
         for (slot, item) in items.iter().enumerate() {
             if slot + 1 < items.len() {
@@ -611,7 +623,7 @@ impl<T> Branch<T> {
         self.count = old.count;
         self.head.len = old.head.len;
         // A node the writer may not change has no fresh children: the copy starts without.
-        self.head.fresh_children = 0;
+        self.head.marks = 0;
         self.head.witness.wrote();
     }
 
@@ -625,7 +637,7 @@ impl<T> Branch<T> {
     /// Forgets the children (without freeing them), ready to be filled again.
     pub(crate) fn empty_out(&mut self) {
         self.children = [None; BRANCH_SLOTS];
-        self.head.fresh_children = 0;
+        self.head.marks = 0;
         self.count = 0;
         self.head.len = 0;
     }
@@ -643,6 +655,21 @@ pub(crate) unsafe fn free_node<T>(node: NodePtr<T>) {
             Kind::Branch => drop(Box::from_raw(node.as_raw().cast::<Branch<T>>())),
         }
     }
+}
+
+/// Frees a spare node's memory without dropping anything in it: spares own no values (a
+/// spare leaf's slots may still hold the bits of values that moved on or need no drop).
+///
+/// # Safety
+/// The caller owns `node`, a node of `kind` allocated as a `Box`, which owns no values.
+pub(crate) unsafe fn free_spare<T>(node: NodePtr<T>, kind: Kind) {
+    let layout = match kind {
+        Kind::Leaf => core::alloc::Layout::new::<Leaf<T>>(),
+        Kind::Branch => core::alloc::Layout::new::<Branch<T>>(),
+    };
+    // SAFETY: allocated with this layout (as a Box or by the pool, which uses the node's own
+    // layout); nothing in it needs dropping.
+    unsafe { std::alloc::dealloc(node.as_raw().cast(), layout) };
 }
 
 /// Frees a node and everything below it.

@@ -8,7 +8,7 @@ use core::alloc::Layout;
 use core::fmt;
 use core::ptr::NonNull;
 
-use crate::node::{free_node, Branch, Kind, Leaf, NodePtr, NodeRef};
+use crate::node::{free_spare, Branch, Kind, Leaf, NodePtr, NodeRef};
 use crate::sync::{Arc, Mutex};
 use crate::Error;
 
@@ -117,9 +117,13 @@ impl<T> Spares<T> {
     /// # Safety
     /// The nodes belong to the list alone.
     unsafe fn free_all(&mut self) {
-        for node in self.leaves.drain(..).chain(self.branches.drain(..)) {
-            // SAFETY: as the caller promises.
-            unsafe { free_node(node) };
+        for node in self.leaves.drain(..) {
+            // SAFETY: as the caller promises; spares own no values.
+            unsafe { free_spare(node, Kind::Leaf) };
+        }
+        for node in self.branches.drain(..) {
+            // SAFETY: as above.
+            unsafe { free_spare(node, Kind::Branch) };
         }
     }
 }
@@ -131,20 +135,21 @@ unsafe impl<T: Send> Sync for Returns<T> {}
 
 impl<T> Returns<T> {
     /// Takes an unreachable node of `kind` back and keeps its memory for reuse. A leaf's
-    /// values are dropped here when they need it; otherwise the node is not even read (it is
-    /// long out of the cache by now), and the pool resets it when it is taken.
+    /// values are dropped here when it `owns_values` and they need it; otherwise the node is not
+    /// even read (it is long out of the cache by now), and the pool resets it when it is taken.
+    /// Spare nodes own no values: they are freed without dropping any.
     ///
     /// # Safety
     /// Nobody can reach `node` any more (its children, if any, are handled separately).
-    pub(crate) unsafe fn give_back(&self, node: NodePtr<T>, kind: Kind) {
-        if kind == Kind::Leaf && core::mem::needs_drop::<T>() {
+    pub(crate) unsafe fn give_back(&self, node: NodePtr<T>, kind: Kind, owns_values: bool) {
+        if owns_values && kind == Kind::Leaf && core::mem::needs_drop::<T>() {
             // SAFETY: the caller hands the node over.
             unsafe { node.leaf_mut() }.empty_out();
         }
         let surplus = self.nodes.lock().file(node, kind, RETURNS_KEPT);
         if let Some(node) = surplus {
-            // SAFETY: as above.
-            unsafe { free_node(node) };
+            // SAFETY: as above; the node owns no values any more.
+            unsafe { free_spare(node, kind) };
         }
     }
 }
@@ -253,9 +258,10 @@ impl<T> Pool<T> {
     /// # Safety
     /// The pool owns `node`, which holds nothing.
     unsafe fn keep(&mut self, node: NodePtr<T>) {
-        if let Some(surplus) = self.spares.file(node, node.kind(), SPARES_KEPT) {
-            // SAFETY: the pool owns the node.
-            unsafe { free_node(surplus) };
+        let kind = node.kind();
+        if let Some(surplus) = self.spares.file(node, kind, SPARES_KEPT) {
+            // SAFETY: the pool owns the node, which holds nothing.
+            unsafe { free_spare(surplus, kind) };
         }
     }
 

@@ -11,6 +11,9 @@ pub(crate) enum Retired<T> {
     /// children (if any) live on in the new tree; a leaf's values go with it (the new tree
     /// holds clones).
     Node(NodePtr<T>, Kind),
+    /// A leaf whose values all live on in the new tree, moved bitwise (see
+    /// [`Leaf::borrow_from`](crate::node::Leaf::borrow_from)): only its memory is freed.
+    Shell(NodePtr<T>),
     /// The node and everything below it.
     Subtree(NodePtr<T>),
 }
@@ -41,7 +44,8 @@ impl<T> Drop for Retiring<T> {
         // the tree itself is gone), and each node is retired once.
         unsafe {
             match self.node {
-                Retired::Node(node, kind) => self.home.give_back(node, kind),
+                Retired::Node(node, kind) => self.home.give_back(node, kind, true),
+                Retired::Shell(node) => self.home.give_back(node, Kind::Leaf, false),
                 Retired::Subtree(node) => give_back_subtree(&self.home, node),
             }
         }
@@ -60,7 +64,7 @@ unsafe fn give_back_subtree<T>(home: &Returns<T>, node: NodePtr<T>) {
                 give_back_subtree(home, child);
             }
         }
-        home.give_back(node, node.kind());
+        home.give_back(node, node.kind(), true);
     }
 }
 
@@ -69,6 +73,8 @@ pub(crate) use epoch::{Guard, Reclaimer};
 
 #[cfg(not(loom))]
 mod epoch {
+    use core::mem::ManuallyDrop;
+
     use super::{Retired, Retiring, Returns};
     use crate::sync::Arc;
 
@@ -94,25 +100,30 @@ mod epoch {
             })
         }
 
-        /// Frees each of `nodes` (emptying the list) once every guard pinned now has
-        /// dropped. The nodes join this thread's epoch bag; every `FLUSH_EVERY` nodes the bag
+        /// Frees each of `nodes` and drops each of `values` (emptying the lists) once every
+        /// guard pinned now has dropped. The nodes join this thread's epoch bag; every `FLUSH_EVERY` nodes the bag
         /// goes to the collector's queue and the collector runs, so retired nodes come back
         /// to the pool while their memory is still warm, without paying for a queue push
         /// (a 2 KiB bag copied into a new allocation) on every commit.
         pub(crate) fn retire<T: Send + Sync + 'static>(
             &self,
             nodes: &mut Vec<Retired<T>>,
+            values: &mut Vec<ManuallyDrop<T>>,
             home: &Arc<Returns<T>>,
             graveyard: &mut Graveyard<T>,
         ) {
-            if nodes.is_empty() {
+            if nodes.is_empty() && values.is_empty() {
                 return;
             }
             let guard = self.pin();
-            graveyard.since_flush += nodes.len();
+            graveyard.since_flush += nodes.len() + values.len();
             for node in nodes.drain(..) {
                 let retiring = Retiring { node, home: Arc::clone(home) };
                 guard.0.defer(move || drop(retiring));
+            }
+            for value in values.drain(..) {
+                let value = ManuallyDrop::into_inner(value);
+                guard.0.defer(move || drop(value));
             }
             if graveyard.since_flush >= FLUSH_EVERY {
                 graveyard.since_flush = 0;
@@ -146,6 +157,8 @@ pub(crate) use model::{Graveyard, Guard, Reclaimer};
 
 #[cfg(loom)]
 mod model {
+    use core::mem::ManuallyDrop;
+
     use super::{Retired, Retiring, Returns};
     use crate::sync::Arc;
 
@@ -163,19 +176,24 @@ mod model {
         pub(crate) fn retire<T: Send + Sync + 'static>(
             &self,
             nodes: &mut Vec<Retired<T>>,
+            values: &mut Vec<ManuallyDrop<T>>,
             home: &Arc<Returns<T>>,
             graveyard: &mut Graveyard<T>,
         ) {
-            graveyard.0.extend(nodes.drain(..).map(|node| Retiring { node, home: Arc::clone(home) }));
+            graveyard.nodes.extend(nodes.drain(..).map(|node| Retiring { node, home: Arc::clone(home) }));
+            graveyard.values.extend(values.drain(..).map(ManuallyDrop::into_inner));
         }
     }
 
-    /// Every node retired during a model run, freed when the tree drops.
-    pub(crate) struct Graveyard<T>(Vec<Retiring<T>>);
+    /// Every node and value retired during a model run, freed when the tree drops.
+    pub(crate) struct Graveyard<T> {
+        nodes: Vec<Retiring<T>>,
+        values: Vec<T>,
+    }
 
     impl<T> Graveyard<T> {
         pub(crate) fn new() -> Self {
-            Graveyard(Vec::new())
+            Graveyard { nodes: Vec::new(), values: Vec::new() }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The tree: a published root that readers load lock-free, and one writer at a time.
 
 use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
 use core::ops::Deref;
 
 use crate::node::{free_subtree, Header, NodePtr};
@@ -51,6 +52,9 @@ pub(crate) struct Writer<T> {
     /// Published nodes the open transaction has replaced, to retire when it commits (kept
     /// here, empty between transactions, so that a transaction allocates no list of its own).
     pub(crate) garbage: Vec<Retired<T>>,
+    /// Published values the open transaction took out (see `Editor::removed`), empty
+    /// between transactions.
+    pub(crate) removed: Vec<ManuallyDrop<T>>,
     /// The number of the next savepoint of a transaction on this tree.
     pub(crate) next_savepoint: u64,
 }
@@ -124,6 +128,7 @@ impl<T> Tree<T> {
                 pool: Pool::new(),
                 graveyard: Graveyard::new(),
                 garbage: Vec::new(),
+                removed: Vec::new(),
                 next_savepoint: 0,
             }),
             reclaimer,
@@ -169,11 +174,16 @@ impl<T> Tree<T> {
     fn edit<R>(&mut self, edit: impl FnOnce(&mut Editor<'_, T>) -> R) -> R {
         // SAFETY: the root pointer is null or a live node of this tree.
         let mut root = unsafe { NodePtr::from_raw(load_exclusive(&mut self.root)) };
-        let mut garbage = Vec::new();
         let writer = self.writer.get_mut();
-        let result =
-            edit(&mut Editor { root: &mut root, pool: &mut writer.pool, garbage: &mut garbage, exclusive: true });
-        debug_assert!(garbage.is_empty(), "exclusive edits recycle in place");
+        let result = edit(&mut Editor {
+            root: &mut root,
+            pool: &mut writer.pool,
+            garbage: &mut writer.garbage,
+            removed: &mut writer.removed,
+            exclusive: true,
+        });
+        debug_assert!(writer.garbage.is_empty(), "exclusive edits recycle in place");
+        debug_assert!(writer.removed.is_empty(), "exclusive edits own every value");
         store_exclusive(&mut self.root, root.map_or(core::ptr::null_mut(), NodePtr::as_raw));
         result
     }

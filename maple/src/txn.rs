@@ -2,7 +2,7 @@
 
 use core::ops::Deref;
 
-use crate::node::{NodePtr, NodeRef};
+use crate::node::{Kind, NodePtr, NodeRef};
 use crate::pool::Pool;
 use crate::sync::{MutexGuard, PUBLISH};
 use crate::tree::Writer;
@@ -53,6 +53,7 @@ struct Mark<T> {
     id: u64,
     root: Option<NodePtr<T>>,
     garbage: usize,
+    removed: usize,
     sealed: usize,
 }
 
@@ -63,6 +64,7 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         // SAFETY: published nodes are only retired by a commit, which needs the lock we hold.
         let view = unsafe { View::new(NodePtr::from_raw(root)) };
         debug_assert!(writer.garbage.is_empty(), "the last transaction left no garbage behind");
+        debug_assert!(writer.removed.is_empty(), "the last transaction left no values behind");
         Transaction { tree, writer, view, sealed: Vec::new(), marks: Vec::new() }
     }
 
@@ -73,6 +75,7 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
             root: &mut root,
             pool: &mut writer.pool,
             garbage: &mut writer.garbage,
+            removed: &mut writer.removed,
             exclusive: false,
         });
         // SAFETY: the editor leaves a root whose nodes are fresh (ours) or published (kept
@@ -187,8 +190,8 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         }
         let id = self.writer.next_savepoint;
         self.writer.next_savepoint += 1;
-        let garbage = self.writer.garbage.len();
-        self.marks.push(Mark { id, root, garbage, sealed: self.sealed.len() });
+        let (garbage, removed) = (self.writer.garbage.len(), self.writer.removed.len());
+        self.marks.push(Mark { id, root, garbage, removed, sealed: self.sealed.len() });
         Savepoint { id }
     }
 
@@ -212,6 +215,8 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
         // Replaced after the mark, but reachable from the mark's root again (or sealed after
         // the mark, and freed just below).
         writer.garbage.truncate(mark.garbage);
+        // Taken out after the mark: back in the mark's tree, whose nodes still own them.
+        writer.removed.truncate(mark.removed);
         for node in self.sealed.drain(mark.sealed..) {
             // SAFETY: sealed after the mark, so made after it: the mark's root does not reach
             // it, no reader ever could, and it is freed only here.
@@ -259,14 +264,19 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
     pub fn commit(mut self) {
         let root = self.view.root();
         if let Some(root) = root {
-            // SAFETY: the fresh nodes are ours until the store below publishes them.
-            unsafe { root.seal() };
+            // SAFETY: the fresh nodes are ours until the store below publishes them; their
+            // borrowed values become theirs (the leaves they came from are retired as shells).
+            unsafe { root.seal_with(&mut |node| own_borrowed(node)) };
         }
         self.tree.root.store(root.map_or(core::ptr::null_mut(), NodePtr::as_raw), PUBLISH);
-        // Sealed nodes are now published, or replaced and in the batch below.
-        self.sealed.clear();
+        // Sealed nodes are now published, or replaced and in the batch below; either way
+        // they own what they hold.
+        for node in self.sealed.drain(..) {
+            own_borrowed(node);
+        }
         let writer = &mut *self.writer;
-        self.tree.reclaimer().retire(&mut writer.garbage, writer.pool.returns(), &mut writer.graveyard);
+        let reclaimer = self.tree.reclaimer();
+        reclaimer.retire(&mut writer.garbage, &mut writer.removed, writer.pool.returns(), &mut writer.graveyard);
     }
 }
 
@@ -297,8 +307,20 @@ impl<T: Clone + Send + Sync + 'static> Drop for Transaction<'_, T> {
             // its garbage list, which is cleared below without freeing anything.
             unsafe { writer.pool.recycle(node) };
         }
-        // What the transaction replaced is still published (or was just recycled as sealed).
+        // What the transaction replaced is still published (or was just recycled as sealed),
+        // and so are the values it took out (forgotten, not dropped).
         writer.garbage.clear();
+        writer.removed.clear();
+    }
+}
+
+/// Makes a leaf the owner of the values it borrowed: at a commit, when the leaves it
+/// borrowed from are retired as shells.
+fn own_borrowed<T>(node: NodePtr<T>) {
+    if node.kind() == Kind::Leaf {
+        // SAFETY: called at commit, on the transaction's own nodes, before anything else can
+        // reach them through the writer lock.
+        unsafe { node.leaf_mut() }.own_borrowed();
     }
 }
 

@@ -108,6 +108,9 @@ impl Checker {
                 if (len..LEAF_SLOTS).any(|slot| leaf.is_occupied(slot)) {
                     return fail(format!("{at}: an unused slot holds a value"));
                 }
+                if (0..LEAF_SLOTS).any(|slot| leaf.is_borrowed(slot) && !leaf.is_occupied(slot)) {
+                    return fail(format!("{at}: an empty slot is marked borrowed"));
+                }
                 if depth == 0 && len == 1 && leaf.value(0).is_none() {
                     return fail(format!("{at}: a root leaf that is one empty range"));
                 }

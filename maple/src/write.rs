@@ -36,10 +36,12 @@
 //! which takes every store that neither splits nor empties a leaf below its minimum nor
 //! spans leaves, and the one rebuild for everything else.
 
+use core::mem::ManuallyDrop;
+
 use arrayvec::ArrayVec;
 
 use crate::node::{
-    Child, Item, Leaf, NodePtr, NodeRef, Slots, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS, MAX_HEIGHT,
+    Child, Item, Kind, Leaf, NodePtr, NodeRef, Slots, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS, MAX_HEIGHT,
 };
 use crate::pool::Pool;
 use crate::reclaim::Retired;
@@ -136,6 +138,10 @@ pub(crate) struct Editor<'e, T> {
     pub(crate) pool: &'e mut Pool<T>,
     /// Published nodes this write replaced, to free once readers are done with them.
     pub(crate) garbage: &'e mut Vec<Retired<T>>,
+    /// Published values this write took out of the working tree whose only owners are leaves
+    /// it retired as shells: dropped after the readers move on if the transaction commits,
+    /// forgotten if it does not (the published tree still owns them then).
+    pub(crate) removed: &'e mut Vec<ManuallyDrop<T>>,
     /// The writer holds the tree exclusively: no reader exists, every node may change in place.
     pub(crate) exclusive: bool,
 }
@@ -281,7 +287,8 @@ impl<T: Clone> Editor<'_, T> {
         // A value replacing a value over the same range changes no gap and no count.
         let same_shape = pieces.len() == 1 && edit.cut.len() == 1 && old.is_occupied(edit.cut.start);
         let same_shape = same_shape && pieces[0].value.is_some();
-        let node = self.own_leaf(step.node, edit.cut.clone());
+        let node = self.own_leaf(step.node);
+        self.remove_values(node, edit.cut.clone());
         // SAFETY: `own_leaf` returns a leaf the writer may change.
         let new = unsafe { node.leaf_mut() };
         new.splice(edit.cut, pieces);
@@ -290,17 +297,34 @@ impl<T: Clone> Editor<'_, T> {
         self.refresh_above(&path[..leaf_level], (node != step.node).then_some(node), gap, delta);
     }
 
-    /// `node` itself when the writer may change it, otherwise a private copy of it (values
-    /// cloned, except in `skip`), with `node` retired.
-    fn own_leaf(&mut self, node: NodePtr<T>, skip: core::ops::Range<usize>) -> NodePtr<T> {
+    /// `node` itself when the writer may change it, otherwise a private copy of it whose
+    /// values are borrowed from `node` (bitwise, nothing cloned), with `node` retired as a shell:
+    /// each of its values either lives on in the copy or goes to `removed`.
+    fn own_leaf(&mut self, node: NodePtr<T>) -> NodePtr<T> {
         if self.private(node) {
             return node;
         }
         let copy = self.pool.take_leaf(self.fresh());
-        // SAFETY: just taken from the pool, reachable from nowhere else.
-        unsafe { copy.leaf_mut() }.copy_from(leaf(node), skip);
-        self.retire_node(node);
+        // SAFETY: the copy was just taken from the pool and is reachable from nowhere else;
+        // `node` stays alive (published, or sealed and kept by the transaction) until the
+        // commit that hands its values over, or longer.
+        unsafe { copy.leaf_mut().borrow_from(leaf(node)) };
+        self.garbage.push(Retired::Shell(node));
         copy
+    }
+
+    /// Takes the values out of `slots` of a private leaf: those it owns are dropped, borrowed
+    /// ones go to `removed`.
+    fn remove_values(&mut self, node: NodePtr<T>, slots: core::ops::Range<usize>) {
+        // SAFETY: the caller passes a private leaf.
+        let found = unsafe { node.leaf_mut() };
+        for slot in slots {
+            let borrowed = found.is_borrowed(slot);
+            match found.take(slot) {
+                Some(value) if borrowed => self.removed.push(ManuallyDrop::new(value)),
+                value => drop(value),
+            }
+        }
     }
 
     /// As [`own_leaf`](Self::own_leaf), for a branch (children shared with the original).
@@ -384,7 +408,15 @@ impl<T: Clone> Editor<'_, T> {
     fn take_value(&mut self, node: NodePtr<T>, slot: usize) -> Option<T> {
         if self.private(node) {
             // SAFETY: a private node is the writer's alone.
-            unsafe { node.leaf_mut() }.take(slot)
+            let found = unsafe { node.leaf_mut() };
+            if found.is_borrowed(slot) {
+                // The new node owns a clone; the borrowed original is the published tree's.
+                let original = found.take(slot)?;
+                let copy = original.clone();
+                self.removed.push(ManuallyDrop::new(original));
+                return Some(copy);
+            }
+            found.take(slot)
         } else {
             leaf(node).value(slot).cloned()
         }
@@ -597,6 +629,9 @@ impl<T: Clone> Editor<'_, T> {
 
     fn retire_node(&mut self, node: NodePtr<T>) {
         if self.private(node) {
+            if node.kind() == Kind::Leaf {
+                self.remove_values(node, 0..LEAF_SLOTS);
+            }
             // SAFETY: private and no longer reachable from the working tree.
             unsafe { self.pool.recycle(node) };
         } else {

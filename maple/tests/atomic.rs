@@ -156,25 +156,32 @@ fn an_allocation_failure_inside_a_scope_rolls_the_scope_back() {
     panic!("the scope never got through");
 }
 
-/// A value that counts its live instances.
-struct Tracked(&'static AtomicUsize);
+/// A value that counts its live instances, with a tag to tell versions apart.
+struct Tracked {
+    live: &'static AtomicUsize,
+    tag: u64,
+}
 
 impl Tracked {
     fn new(live: &'static AtomicUsize) -> Tracked {
+        Tracked::tagged(live, 0)
+    }
+
+    fn tagged(live: &'static AtomicUsize, tag: u64) -> Tracked {
         live.fetch_add(1, Ordering::SeqCst);
-        Tracked(live)
+        Tracked { live, tag }
     }
 }
 
 impl Clone for Tracked {
     fn clone(&self) -> Tracked {
-        Tracked::new(self.0)
+        Tracked::tagged(self.live, self.tag)
     }
 }
 
 impl Drop for Tracked {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.live.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -264,4 +271,67 @@ fn an_ended_savepoint_is_refused() {
     txn.store(0, 9, 1).unwrap();
     txn.keep(outer); // ends `inner` as well
     txn.roll_back(inner);
+}
+
+/// One transaction on a published tree: edits that stay inside a leaf (copied without cloning
+/// its values) and edits that rebuild, a scope that fails half the time, then a commit or a
+/// drop.
+fn edit_published(tree: &Tree<Tracked>, live: &'static AtomicUsize, rng: &mut SplitMix, round: u64, commit: bool) {
+    let mut txn = tree.transaction();
+    for k in 0..4 {
+        let first = rng.below(4000);
+        let last = first + if k == 3 { rng.below(600) } else { rng.below(8) };
+        match rng.below(3) {
+            0 => drop(txn.clear(first, last)),
+            _ => drop(txn.store(first, last, Tracked::tagged(live, round * 10 + k))),
+        }
+    }
+    let _ = txn.atomic(|txn| {
+        txn.store(rng.below(4000), 4000 + rng.below(10), Tracked::tagged(live, round * 10 + 9))?;
+        txn.erase(rng.below(4000))?;
+        if round % 2 == 0 {
+            Err(Error::ZeroSize)
+        } else {
+            Ok(())
+        }
+    });
+    if commit {
+        txn.commit();
+    }
+}
+
+#[test]
+fn published_values_move_to_copies_and_are_dropped_once() {
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+    let collector = Collector::new();
+    let tree = Tree::with_collector(collector.clone());
+    let mut txn = tree.transaction();
+    for i in 0..200 {
+        txn.store(i * 20, i * 20 + 9, Tracked::tagged(&LIVE, i)).unwrap();
+    }
+    txn.commit();
+    let mut rng = SplitMix(23);
+    for round in 0..ROUNDS {
+        // A reader holds the state before the transaction: the leaves the transaction copies
+        // (and the values they lend the copies) must stay readable and unchanged for it.
+        let snap = tree.snapshot();
+        let seen: Vec<_> = snap.iter().map(|(range, value)| (range, value.tag)).collect();
+        edit_published(&tree, &LIVE, &mut rng, round, round % 4 != 3);
+        assert!(snap.iter().map(|(range, value)| (range, value.tag)).eq(seen), "round {round}");
+        valid(&tree.snapshot());
+    }
+    // Once the readers are gone, exactly the values in the tree are alive.
+    let in_tree = tree.snapshot().iter().count();
+    let handle = collector.register();
+    for _ in 0..10_000 {
+        if LIVE.load(Ordering::SeqCst) == in_tree {
+            break;
+        }
+        handle.pin().flush();
+    }
+    assert_eq!(LIVE.load(Ordering::SeqCst), in_tree);
+    drop(handle);
+    drop(tree);
+    drop(collector);
+    assert_eq!(LIVE.load(Ordering::SeqCst), 0);
 }
