@@ -63,7 +63,8 @@ if [ "$status" -eq 0 ] && [ "$#" -eq 0 ]; then
         replaced_values_are_dropped_once_when_readers_are_gone \
         a_snapshot_keeps_overwritten_values_alive \
         a_dropped_transaction_drops_its_own_values_at_once \
-        values_are_dropped_once_whether_the_transaction_commits_or_not || status=$?
+        values_are_dropped_once_whether_the_transaction_commits_or_not \
+        published_values_move_to_copies_and_are_dropped_once || status=$?
 fi
 
 if [ "$status" -eq 0 ]; then
