@@ -33,6 +33,8 @@ use support::{
 const BATCH: usize = 1000;
 /// Tree sizes of the lookup group.
 const LOOKUP_SIZES: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
+/// Distinct addresses the cold lookups cycle through (a multiple of the batch).
+const COLD_ADDRESSES: usize = (1 << 20) / BATCH * BATCH;
 /// Tree size of the iterate and store groups.
 const SMALL: usize = 10_000;
 /// Tree sizes of the gap group.
@@ -118,12 +120,29 @@ fn lookup(c: &mut Criterion) {
             let tree = maple();
             b.iter(|| maple_pin_each_batch(tree, black_box(&addrs)))
         });
-        drop(maple_cell);
-
         group.bench_function(BenchmarkId::new("btreemap", n), |b| {
             let map = btree();
             b.iter(|| btree_batch(map, black_box(&addrs)))
         });
+
+        // Cold paths: each batch is the next 1000 of a million distinct addresses, so the
+        // paths a batch walks were not walked just before.
+        let cold = layout.addresses(COLD_ADDRESSES, ADDRESS_SEED ^ COLD_ADDRESSES as u64 ^ n as u64);
+        let mut next = 0;
+        let mut batch = || {
+            let at = next;
+            next = (next + BATCH) % COLD_ADDRESSES;
+            &cold[at..at + BATCH]
+        };
+        group.bench_function(BenchmarkId::new("maple_cold", n), |b| {
+            let tree = maple();
+            b.iter(|| maple_batch(&tree.snapshot(), black_box(batch())))
+        });
+        group.bench_function(BenchmarkId::new("btreemap_cold", n), |b| {
+            let map = btree();
+            b.iter(|| btree_batch(map, black_box(batch())))
+        });
+        drop(maple_cell);
 
         // Both trees bulk-built from the sorted ranges (full nodes, laid out in order): how
         // much of the difference above is the fill that random inserts leave.
