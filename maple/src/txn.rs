@@ -268,12 +268,13 @@ impl<'t, T: Clone + Send + Sync + 'static> Transaction<'t, T> {
             // borrowed values become theirs (the leaves they came from are retired as shells).
             unsafe { root.seal_with(&mut |node| own_borrowed(node)) };
         }
-        self.tree.root.store(root.map_or(core::ptr::null_mut(), NodePtr::as_raw), PUBLISH);
-        // Sealed nodes are now published, or replaced and in the batch below; either way
-        // they own what they hold.
+        // Sealed nodes are about to be published, or are replaced and in the garbage retired
+        // below; either way they own what they hold. (Before the store: once published, a
+        // node is never written again.)
         for node in self.sealed.drain(..) {
             own_borrowed(node);
         }
+        self.tree.root.store(root.map_or(core::ptr::null_mut(), NodePtr::as_raw), PUBLISH);
         let writer = &mut *self.writer;
         let reclaimer = self.tree.reclaimer();
         reclaimer.retire(&mut writer.garbage, &mut writer.removed, writer.pool.returns(), &mut writer.graveyard);
@@ -318,8 +319,8 @@ impl<T: Clone + Send + Sync + 'static> Drop for Transaction<'_, T> {
 /// borrowed from are retired as shells.
 fn own_borrowed<T>(node: NodePtr<T>) {
     if node.kind() == Kind::Leaf {
-        // SAFETY: called at commit, on the transaction's own nodes, before anything else can
-        // reach them through the writer lock.
+        // SAFETY: called at commit, before the root store, on the transaction's fresh or sealed
+        // nodes, which no reader can reach yet.
         unsafe { node.leaf_mut() }.own_borrowed();
     }
 }

@@ -156,6 +156,15 @@ fn an_allocation_failure_inside_a_scope_rolls_the_scope_back() {
     panic!("the scope never got through");
 }
 
+/// The end of a scope that fails when `fail` is set.
+fn failing_if(fail: bool) -> Result<(), Error> {
+    if fail {
+        Err(Error::ZeroSize)
+    } else {
+        Ok(())
+    }
+}
+
 /// A value that counts its live instances, with a tag to tell versions apart.
 struct Tracked {
     live: &'static AtomicUsize,
@@ -199,18 +208,10 @@ fn churn(tree: &Tree<Tracked>, live: &'static AtomicUsize, commit: bool) {
             }
             let inner = txn.atomic(|txn| {
                 txn.clear(rng.below(8000), 8000 + rng.below(100))?;
-                if round % 2 == 0 {
-                    Err(Error::ZeroSize)
-                } else {
-                    Ok(())
-                }
+                failing_if(round % 2 == 0)
             });
             assert_eq!(inner.is_err(), round % 2 == 0);
-            if fail {
-                Err(Error::ZeroSize)
-            } else {
-                Ok(())
-            }
+            failing_if(fail)
         });
     }
     if commit {
@@ -289,11 +290,7 @@ fn edit_published(tree: &Tree<Tracked>, live: &'static AtomicUsize, rng: &mut Sp
     let _ = txn.atomic(|txn| {
         txn.store(rng.below(4000), 4000 + rng.below(10), Tracked::tagged(live, round * 10 + 9))?;
         txn.erase(rng.below(4000))?;
-        if round % 2 == 0 {
-            Err(Error::ZeroSize)
-        } else {
-            Ok(())
-        }
+        failing_if(round % 2 == 0)
     });
     if commit {
         txn.commit();
