@@ -32,6 +32,11 @@ echo "package-check: license files and READMEs in place"
 if [[ "${PACKAGE_DRY_RUN:-1}" == "0" ]]; then
     exit 0
 fi
+# `cargo publish --workspace` verifies each package against the others through a local
+# registry overlay, which cargo extracts under $CARGO_HOME/registry/src/-<hash of the path>/ and
+# does not extract again when it is there: a dry run from an earlier checkout at the same path
+# would shadow today's packages with stale sources. Remove our own packages' old extractions.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/maple-mm-*
 args=(--workspace --dry-run)
 [[ "${ALLOW_DIRTY:-0}" == "1" ]] && args+=(--allow-dirty)
 log=$(mktemp "${TMPDIR:-/tmp}/maple-mm-publish.XXXXXX")
