@@ -1,6 +1,8 @@
 //! Building whole trees: bulk build from sorted ranges, and the O(n) clone fork uses.
 
-use crate::node::{free_subtree, Child, Item, NodePtr, NodeRef, Slots, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS};
+use arrayvec::ArrayVec;
+
+use crate::node::{free_subtree, Child, Item, NodePtr, NodeRef, BRANCH_MIN, BRANCH_SLOTS, LEAF_MIN, LEAF_SLOTS};
 use crate::pool::Pool;
 use crate::sync::store_exclusive;
 use crate::write::chunk_end;
@@ -18,10 +20,28 @@ impl<T: Clone + Send + Sync + 'static> Tree<T> {
     /// assert!(Tree::from_sorted(bad).is_err());
     /// ```
     pub fn from_sorted(ranges: impl IntoIterator<Item = (Range, T)>) -> Result<Tree<T>, Error> {
-        let items = slots_of(ranges)?;
         let mut tree = Tree::new();
-        let root = build_levels(&mut tree.writer.get_mut().pool, items)?;
-        store_exclusive(&mut tree.root, root.map_or(core::ptr::null_mut(), NodePtr::as_raw));
+        let mut leaves = Leaves::new(&mut tree.writer.get_mut().pool);
+        // The first index not yet covered; `None` once u64::MAX is.
+        let mut next = Some(0);
+        for (range, value) in ranges {
+            let start = next.filter(|&start| range.first >= start).ok_or(Error::Unsorted(range))?;
+            if range.first > start {
+                leaves.push(Item { last: range.first - 1, value: None })?;
+            }
+            leaves.push(Item { last: range.last, value: Some(value) })?;
+            next = range.last.checked_add(1);
+        }
+        if leaves.started() && next.is_some() {
+            leaves.push(Item { last: u64::MAX, value: None })?;
+        }
+        let mut level = leaves.finish()?;
+        let pool = &mut tree.writer.get_mut().pool;
+        while level.len() > 1 {
+            level = build_branches(pool, level)?;
+        }
+        let root = level.first().map_or(core::ptr::null_mut(), |child| child.node.as_raw());
+        store_exclusive(&mut tree.root, root);
         Ok(tree)
     }
 
@@ -43,7 +63,7 @@ impl<T: Clone + Send + Sync + 'static> Tree<T> {
         let pool = &mut copy.writer.get_mut().pool;
         let root = match snapshot.root() {
             None => None,
-            Some(root) => Some(copy_subtree(pool, root, 0, u64::MAX)?),
+            Some(root) => Some(copy_subtree(pool, root)?),
         };
         store_exclusive(&mut copy.root, root.map_or(core::ptr::null_mut(), NodePtr::as_raw));
         Ok(copy)
@@ -58,63 +78,64 @@ impl<T: Clone + Send + Sync + 'static> Clone for Tree<T> {
     }
 }
 
-/// The leaf slots for sorted ranges: values, with the empty ranges between them.
-fn slots_of<T>(ranges: impl IntoIterator<Item = (Range, T)>) -> Result<Vec<Item<T>>, Error> {
-    let mut items = Vec::new();
-    // The first index not yet covered; `None` once u64::MAX is.
-    let mut next = Some(0);
-    for (range, value) in ranges {
-        let start = next.filter(|&start| range.first >= start).ok_or(Error::Unsorted(range))?;
-        if range.first > start {
-            items.push(Item { last: range.first - 1, value: None });
+/// Packs leaf slots, given in order, into full leaves as they come: a window of two leaves'
+/// worth of slots is kept so that the last two leaves can share what is left evenly and no
+/// leaf but the last ends in an empty range. Dropped before `finish`, it frees what it built.
+struct Leaves<'p, T> {
+    pool: &'p mut Pool<T>,
+    built: Vec<Child<T>>,
+    pending: ArrayVec<Item<T>, { 2 * LEAF_SLOTS }>,
+    /// The first index of the next leaf.
+    first: u64,
+}
+
+impl<'p, T> Leaves<'p, T> {
+    fn new(pool: &'p mut Pool<T>) -> Self {
+        Leaves { pool, built: Vec::new(), pending: ArrayVec::new(), first: 0 }
+    }
+
+    /// Whether any slot was pushed.
+    fn started(&self) -> bool {
+        !self.pending.is_empty() || !self.built.is_empty()
+    }
+
+    fn push(&mut self, item: Item<T>) -> Result<(), Error> {
+        if self.pending.is_full() {
+            self.emit()?;
         }
-        items.push(Item { last: range.last, value: Some(value) });
-        next = range.last.checked_add(1);
+        self.pending.push(item);
+        Ok(())
     }
-    if !items.is_empty() && next.is_some() {
-        items.push(Item { last: u64::MAX, value: None });
-    }
-    Ok(items)
-}
 
-/// Packs leaf slots into full leaves, then the leaves into branches, up to one root.
-fn build_levels<T>(pool: &mut Pool<T>, items: Vec<Item<T>>) -> Result<Option<NodePtr<T>>, Error> {
-    if items.is_empty() {
-        return Ok(None);
+    /// Builds the leaves left: the children of the level above.
+    fn finish(mut self) -> Result<Vec<Child<T>>, Error> {
+        while !self.pending.is_empty() {
+            self.emit()?;
+        }
+        Ok(core::mem::take(&mut self.built))
     }
-    let mut level = build_leaves(pool, items)?;
-    while level.len() > 1 {
-        level = build_branches(pool, level)?;
-    }
-    Ok(Some(level[0].node))
-}
 
-fn build_leaves<T>(pool: &mut Pool<T>, mut items: Vec<Item<T>>) -> Result<Vec<Child<T>>, Error> {
-    let mut built = Vec::new();
-    let mut rest = items.drain(..);
-    let mut first = 0u64;
-    let mut pending: Vec<Item<T>> = Vec::with_capacity(LEAF_SLOTS);
-    let total = rest.len();
-    let mut taken = 0;
-    while taken < total {
-        let n = total - taken;
-        // Peek the items this leaf could take, to choose where it ends.
-        pending.extend(rest.by_ref().take(LEAF_SLOTS.min(n) - pending.len()));
+    /// Builds one leaf from the front of the window.
+    fn emit(&mut self) -> Result<(), Error> {
+        let n = self.pending.len();
+        let pending = &self.pending;
         let end = chunk_end(n, LEAF_SLOTS, LEAF_MIN, |i| i + 1 == n || pending[i].value.is_some());
-        if let Err(error) = pool.reserve(1, 0) {
-            free_built(built);
-            return Err(error);
-        }
-        let node = pool.take_leaf(false);
+        let last = pending[end - 1].last;
+        self.pool.reserve(1, 0)?;
+        let node = self.pool.take_leaf(false);
         // SAFETY: just taken from the pool, reachable from nowhere else.
         let leaf = unsafe { node.leaf_mut() };
-        let last = pending[end - 1].last;
-        leaf.fill(pending.drain(..end));
-        built.push(Child { last, gap: leaf.largest_gap(first, last), count: leaf.count(), node });
-        first = last.wrapping_add(1);
-        taken += end;
+        leaf.fill(self.pending.drain(..end));
+        self.built.push(Child { last, gap: leaf.largest_gap(self.first, last), count: leaf.count(), node });
+        self.first = last.wrapping_add(1);
+        Ok(())
     }
-    Ok(built)
+}
+
+impl<T> Drop for Leaves<'_, T> {
+    fn drop(&mut self) {
+        free_built(core::mem::take(&mut self.built));
+    }
 }
 
 fn build_branches<T>(pool: &mut Pool<T>, kids: Vec<Child<T>>) -> Result<Vec<Child<T>>, Error> {
@@ -144,39 +165,49 @@ fn free_built<T>(built: Vec<Child<T>>) {
     }
 }
 
-/// A copy of the subtree of `node` (covering `[min, max]`), values cloned.
-fn copy_subtree<T: Clone>(pool: &mut Pool<T>, node: NodePtr<T>, min: u64, max: u64) -> Result<NodePtr<T>, Error> {
+/// A copy of the subtree of `node`, values cloned: each node copied as it is, the children of
+/// a branch prefetched together so that their memory latencies overlap.
+fn copy_subtree<T: Clone>(pool: &mut Pool<T>, node: NodePtr<T>) -> Result<NodePtr<T>, Error> {
     // SAFETY: `node` belongs to a pinned snapshot.
     match unsafe { node.get() } {
         NodeRef::Leaf(leaf) => {
             pool.reserve(1, 0)?;
             let copy = pool.take_leaf(false);
-            let items =
-                (0..leaf.len()).map(|slot| Item { last: leaf.last_of(slot, max), value: leaf.value(slot).cloned() });
             // SAFETY: just taken from the pool, reachable from nowhere else.
-            unsafe { copy.leaf_mut() }.fill(items);
+            unsafe { copy.leaf_mut() }.clone_from_leaf(leaf);
             Ok(copy)
         }
         NodeRef::Branch(branch) => {
-            let mut kids: Vec<Child<T>> = Vec::with_capacity(branch.len());
-            for slot in 0..branch.len() {
-                let child = branch.child_item(slot, max);
-                match copy_subtree(pool, child.node, branch.first_of(slot, min), child.last) {
-                    Ok(node) => kids.push(Child { node, ..child }),
+            branch.children().for_each(NodePtr::prefetch);
+            let mut kids = ArrayVec::<NodePtr<T>, BRANCH_SLOTS>::new();
+            for child in branch.children() {
+                match copy_subtree(pool, child) {
+                    Ok(copy) => kids.push(copy),
                     Err(error) => {
-                        free_built(kids);
+                        free_copies(kids);
                         return Err(error);
                     }
                 }
             }
             if let Err(error) = pool.reserve(0, 1) {
-                free_built(kids);
+                free_copies(kids);
                 return Err(error);
             }
             let copy = pool.take_branch(false);
             // SAFETY: just taken from the pool, reachable from nowhere else.
-            unsafe { copy.branch_mut() }.fill(&kids);
+            let built = unsafe { copy.branch_mut() };
+            built.copy_from(branch);
+            for (slot, kid) in kids.into_iter().enumerate() {
+                built.set_child(slot, kid);
+            }
             Ok(copy)
         }
+    }
+}
+
+fn free_copies<T>(copies: ArrayVec<NodePtr<T>, BRANCH_SLOTS>) {
+    for copy in copies {
+        // SAFETY: the copies are reachable only from this list.
+        unsafe { free_subtree(copy) };
     }
 }

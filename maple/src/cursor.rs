@@ -87,6 +87,24 @@ impl<'a, T> Cursor<'a, T> {
         self.cross(false)
     }
 
+    /// Moves to the nearest slot holding a value, the cursor's own slot included: forward
+    /// (towards higher indexes) or back. Reads only the leaves' occupied bits on the way.
+    /// `false` when no value lies that way (the cursor is then at an end of the index space).
+    #[inline]
+    pub(crate) fn seek_value(&mut self, forward: bool) -> bool {
+        loop {
+            let (occupied, slot) = (u32::from(self.leaf.node.occupied()), self.leaf.slot);
+            let ahead = if forward { occupied >> slot << slot } else { occupied & ((2 << slot) - 1) };
+            if ahead != 0 {
+                self.leaf.slot = if forward { ahead.trailing_zeros() } else { 31 - ahead.leading_zeros() } as usize;
+                return true;
+            }
+            if !self.cross(forward) {
+                return false;
+            }
+        }
+    }
+
     /// Moves into the first slot of the next leaf (`forward`) or the last of the previous one.
     fn cross(&mut self, forward: bool) -> bool {
         let beyond = if forward { self.leaf.max.checked_add(1) } else { self.leaf.min.checked_sub(1) };
@@ -101,6 +119,11 @@ impl<'a, T> Cursor<'a, T> {
                 let NodeRef::Leaf(leaf) = (unsafe { branch.child(slot).get::<'a>() }) else {
                     unreachable!("a leaf's siblings are leaves")
                 };
+                // The walk is likely to go on into the leaf after this one.
+                let after = if forward { slot + 1 } else { slot.wrapping_sub(1) };
+                if after < branch.len() {
+                    branch.child(after).prefetch_all();
+                }
                 let (min, max) = (branch.first_of(slot, parent.min), branch.last_of(slot, parent.max));
                 self.leaf = At { node: leaf, min, max, slot: if forward { 0 } else { leaf.len() - 1 } };
             }

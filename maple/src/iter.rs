@@ -22,16 +22,27 @@ impl<'a, T> Walk<'a, T> {
         Walk { view, front: None, back: None, lo: window.first, hi: window.last, done: false }
     }
 
-    fn next_front(&mut self) -> Option<Entry<'a, T>> {
+    /// The next range from the front: the next one, or with `values_only` the next holding
+    /// a value (found through the leaves' occupied bits, without visiting the empty ones).
+    #[inline]
+    fn next_front(&mut self, values_only: bool) -> Option<Entry<'a, T>> {
         if self.done {
             return None;
         }
         let Some(cursor) = open(&mut self.front, self.view, self.lo) else {
             // A tree without nodes is one empty range.
             self.done = true;
-            return Some(Entry { range: Range::ALL, value: None });
+            return (!values_only).then_some(Entry { range: Range::ALL, value: None });
         };
+        if values_only && !cursor.seek_value(true) {
+            self.done = true;
+            return None;
+        }
         let entry = cursor.entry();
+        if entry.range.first > self.hi {
+            self.done = true;
+            return None;
+        }
         if entry.range.last >= self.hi {
             self.done = true;
         } else {
@@ -41,16 +52,26 @@ impl<'a, T> Walk<'a, T> {
         Some(entry)
     }
 
-    fn next_back(&mut self) -> Option<Entry<'a, T>> {
+    /// The next range from the back, as [`next_front`](Self::next_front).
+    #[inline]
+    fn next_back(&mut self, values_only: bool) -> Option<Entry<'a, T>> {
         if self.done {
             return None;
         }
         let Some(cursor) = open(&mut self.back, self.view, self.hi) else {
             // A tree without nodes is one empty range.
             self.done = true;
-            return Some(Entry { range: Range::ALL, value: None });
+            return (!values_only).then_some(Entry { range: Range::ALL, value: None });
         };
+        if values_only && !cursor.seek_value(false) {
+            self.done = true;
+            return None;
+        }
         let entry = cursor.entry();
+        if entry.range.last < self.lo {
+            self.done = true;
+            return None;
+        }
         if entry.range.first <= self.lo {
             self.done = true;
         } else {
@@ -101,24 +122,18 @@ impl<'a, T> Iter<'a, T> {
 impl<'a, T> Iterator for Iter<'a, T> {
     type Item = (Range, &'a T);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let entry = self.walk.next_front()?;
-            if let Some(value) = entry.value {
-                return Some((entry.range, value));
-            }
-        }
+        let entry = self.walk.next_front(true)?;
+        entry.value.map(|value| (entry.range, value))
     }
 }
 
 impl<T> DoubleEndedIterator for Iter<'_, T> {
+    #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
-        loop {
-            let entry = self.walk.next_back()?;
-            if let Some(value) = entry.value {
-                return Some((entry.range, value));
-            }
-        }
+        let entry = self.walk.next_back(true)?;
+        entry.value.map(|value| (entry.range, value))
     }
 }
 
@@ -148,13 +163,13 @@ impl<'a, T> Iterator for Ranges<'a, T> {
     type Item = Entry<'a, T>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.walk.next_front()
+        self.walk.next_front(false)
     }
 }
 
 impl<T> DoubleEndedIterator for Ranges<'_, T> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.walk.next_back()
+        self.walk.next_back(false)
     }
 }
 
