@@ -494,6 +494,15 @@ impl<T> Leaf<T> {
         self.head.witness.wrote();
     }
 
+    /// Puts `value` in `slot`, whose range stays as it is; the slot must hold no value (the
+    /// caller takes the old one first).
+    pub(crate) fn put(&mut self, slot: usize, value: T) {
+        debug_assert!(slot < self.len() && !self.is_occupied(slot));
+        self.slots[slot].write(value);
+        self.head.occupied |= 1 << slot;
+        self.head.witness.wrote();
+    }
+
     /// Replaces as many slots as there are `pieces`, from `first` on: no slot moves.
     fn overwrite(&mut self, first: usize, pieces: ArrayVec<Item<T>, 3>) {
         for (slot, piece) in (first..).zip(pieces) {

@@ -255,8 +255,16 @@ impl<T: Clone> Editor<'_, T> {
     fn store_in(&mut self, root: NodePtr<T>, left: &mut Path<T>, first: u64, last: u64, value: Option<T>) {
         let leaf_level = left.len() - 1;
         let step = left[leaf_level];
+        let found = leaf(step.node);
+        let exact = found.is_occupied(step.slot)
+            && found.first_of(step.slot, step.min) == first
+            && found.last_of(step.slot, step.max) == last;
+        let value = match value {
+            Some(value) if exact => return self.replace_value(left, value),
+            value => value,
+        };
         if last <= step.max {
-            let node = leaf(step.node);
+            let node = found;
             let edit = LeafEdit::plan(node, step, node.slot_of(last), first, last, value.is_none());
             if edit.fits(node, step.max, leaf_level == 0, value.is_some()) {
                 self.edit_leaf(left, edit, first, value);
@@ -267,6 +275,19 @@ impl<T: Clone> Editor<'_, T> {
         descend_beside(&mut right, left, last);
         let items = self.gather_leaf(left[leaf_level], right[leaf_level], first, last, value);
         self.rebuild(root, left, &mut right, items, Range { first, last });
+    }
+
+    /// The exact fit: a value over exactly the range of the path's slot, which holds a value.
+    /// Nothing moves and no gap or count changes: the slot's value is swapped (on a copy of
+    /// the leaf unless the writer may change it in place, and then the path is copied).
+    fn replace_value(&mut self, path: &Path<T>, value: T) {
+        let leaf_level = path.len() - 1;
+        let step = path[leaf_level];
+        let node = self.own_leaf(step.node);
+        self.remove_values(node, step.slot..step.slot + 1);
+        // SAFETY: `own_leaf` returns a leaf the writer may change.
+        unsafe { node.leaf_mut() }.put(step.slot, value);
+        self.refresh_above(&path[..leaf_level], (node != step.node).then_some(node), None, 0);
     }
 
     /// Step 3: applies `edit` to the path's leaf (copied first unless the writer may change
