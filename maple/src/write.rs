@@ -5,8 +5,11 @@
 //!
 //! 1. Reserve the most nodes it could need (so nothing can fail after the first change).
 //! 2. Walk the path to the leaf holding `first`.
-//! 3. Fast path: when `last` is in the same leaf and the result still fits it, edit that
-//!    leaf's slots (a splice of at most three new slots), on the leaf itself when the writer
+//! 3. Fast paths. An exact fit, a value stored over exactly the range of a slot that holds a
+//!    value, swaps the value (on a copy of the leaf, and of the path, when the writer may not
+//!    change it in place): no slot moves, no gap or count changes. Otherwise, when `last` is
+//!    in the same leaf and the result still fits it, edit that leaf's slots (a splice of at
+//!    most three new slots), on the leaf itself when the writer
 //!    may change it and on a copy otherwise, then bring the ancestors up to date: copy each
 //!    one the writer may not change (to point at the copy below), fix gap values while they
 //!    change and value counts up to the root. A transaction's store into a published leaf
@@ -32,9 +35,9 @@
 //! tree's root always knows how many values the tree holds.
 //!
 //! The kernel classifies writes (exact fit, node store, split, rebalance, spanning store) and
-//! gives most of them a path of their own. Here there are two: the in-leaf edit of step 3,
-//! which takes every store that neither splits nor empties a leaf below its minimum nor
-//! spans leaves, and the one rebuild for everything else.
+//! gives most of them a path of their own. Here there are three: the exact fit and the in-leaf
+//! edit of step 3, the latter which takes every other store that neither splits nor empties a
+//! leaf below its minimum nor spans leaves, and the one rebuild for everything else.
 
 use core::mem::ManuallyDrop;
 

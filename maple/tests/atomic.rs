@@ -275,7 +275,7 @@ fn an_ended_savepoint_is_refused() {
 }
 
 /// One transaction on a published tree: edits that stay inside a leaf (copied without cloning
-/// its values) and edits that rebuild, a scope that fails half the time, then a commit or a
+/// its values), exact fits and edits that rebuild, a scope that fails half the time, then a commit or a
 /// drop.
 fn edit_published(tree: &Tree<Tracked>, live: &'static AtomicUsize, rng: &mut SplitMix, round: u64, commit: bool) {
     let mut txn = tree.transaction();
@@ -287,7 +287,14 @@ fn edit_published(tree: &Tree<Tracked>, live: &'static AtomicUsize, rng: &mut Sp
             _ => drop(txn.store(first, last, Tracked::tagged(live, round * 10 + k))),
         }
     }
+    // Exact fits: a value over exactly the range of a value (one of the first 200 when it is
+    // still whole), swapped in its slot.
+    let whole = |i: u64| (i * 20, i * 20 + 9);
+    let (first, last) = whole(rng.below(200));
+    drop(txn.store(first, last, Tracked::tagged(live, round * 10 + 4)));
+    let (exact_first, exact_last) = whole(rng.below(200));
     let _ = txn.atomic(|txn| {
+        txn.store(exact_first, exact_last, Tracked::tagged(live, round * 10 + 8))?;
         txn.store(rng.below(4000), 4000 + rng.below(10), Tracked::tagged(live, round * 10 + 9))?;
         txn.erase(rng.below(4000))?;
         failing_if(round % 2 == 0)
