@@ -291,7 +291,7 @@ fn edit_published(tree: &Tree<Tracked>, live: &'static AtomicUsize, rng: &mut Sp
     // still whole), swapped in its slot.
     let whole = |i: u64| (i * 20, i * 20 + 9);
     let (first, last) = whole(rng.below(200));
-    drop(txn.store(first, last, Tracked::tagged(live, round * 10 + 4)));
+    txn.store(first, last, Tracked::tagged(live, round * 10 + 4)).unwrap();
     let (exact_first, exact_last) = whole(rng.below(200));
     let _ = txn.atomic(|txn| {
         txn.store(exact_first, exact_last, Tracked::tagged(live, round * 10 + 8))?;
