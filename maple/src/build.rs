@@ -78,13 +78,14 @@ impl<T: Clone + Send + Sync + 'static> Clone for Tree<T> {
     }
 }
 
-/// Packs leaf slots, given in order, into full leaves as they come: a window of two leaves'
-/// worth of slots is kept so that the last two leaves can share what is left evenly and no
-/// leaf but the last ends in an empty range. Dropped before `finish`, it frees what it built.
+/// Packs leaf slots, given in order, into full leaves as they come. A window of a leaf and a
+/// minimum's worth of slots is kept: a full leaf goes out only when enough follows it for
+/// another leaf, so that the last two leaves share what is left evenly, and no leaf but the
+/// last ends in an empty range. Dropped before `finish`, it frees what it built.
 struct Leaves<'p, T> {
     pool: &'p mut Pool<T>,
     built: Vec<Child<T>>,
-    pending: ArrayVec<Item<T>, { 2 * LEAF_SLOTS }>,
+    pending: ArrayVec<Item<T>, { LEAF_SLOTS + LEAF_MIN }>,
     /// The first index of the next leaf.
     first: u64,
 }
