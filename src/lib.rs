@@ -5,7 +5,8 @@
 //! - [`vma`]: virtual memory areas and the merge engine;
 //! - [`mm`]: the address space.
 //!
-//! [`script`] reads op scripts and their output format; [`kernel`] performs a script with
+//! [`script`] reads op scripts and their output format; [`trace`] reads strace logs of real
+//! programs; [`kernel`] performs a script with
 //! real system calls; [`gen`] writes random scripts for differential fuzzing.
 
 pub use maple;
@@ -17,3 +18,4 @@ pub mod explain;
 pub mod gen;
 pub mod kernel;
 pub mod script;
+pub mod trace;

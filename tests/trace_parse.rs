@@ -1,0 +1,115 @@
+//! The strace reader on the five bundled real-program logs (tests/traces/, see
+//! docs/traces.md): every line is read, and what it yields agrees with counts taken from the
+//! raw text independently of the reader.
+
+use maple_mm::trace::{parse, Action, MemoryCall, ProcessCall, Ret, Trace};
+
+const PROGRAMS: [&str; 5] = ["py_threads", "py_mmap", "perl", "git", "cc1"];
+
+fn log(name: &str) -> String {
+    let path = format!("{}/tests/traces/{name}.strace", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+fn read(name: &str) -> Trace {
+    parse(&log(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
+}
+
+/// Lines that start a call named `call` (`PID call(`), whole or interrupted.
+fn started(text: &str, call: &str) -> usize {
+    let needle = format!(" {call}(");
+    text.lines().filter(|line| line.contains(&needle) && !line.contains("resumed>")).count()
+}
+
+fn memory_calls<'a>(trace: &'a Trace, pick: impl Fn(&MemoryCall) -> bool + 'a) -> usize {
+    trace.events.iter().filter(|event| matches!(&event.action, Action::Memory { call, .. } if pick(call))).count()
+}
+
+#[test]
+fn every_line_of_every_log_is_read_and_every_call_is_one_event() {
+    for name in PROGRAMS {
+        let text = log(name);
+        let trace = read(name);
+        let is_call = |line: &&str| line.contains('(') && !line.contains("resumed>") && !line.contains(" --- ");
+        let calls = text.lines().filter(is_call).count();
+        let ended = text.lines().filter(|line| line.contains(" +++ ")).count();
+        assert_eq!(trace.events.len(), calls + ended, "{name}");
+    }
+}
+
+#[test]
+fn memory_calls_match_the_raw_counts() {
+    for name in PROGRAMS {
+        let (text, trace) = (log(name), read(name));
+        let count = |pick: fn(&MemoryCall) -> bool| memory_calls(&trace, pick);
+        assert_eq!(count(|c| matches!(c, MemoryCall::Mmap { .. })), started(&text, "mmap"), "{name} mmap");
+        assert_eq!(count(|c| matches!(c, MemoryCall::Munmap { .. })), started(&text, "munmap"), "{name} munmap");
+        assert_eq!(count(|c| matches!(c, MemoryCall::Mprotect { .. })), started(&text, "mprotect"), "{name} mprotect");
+        assert_eq!(count(|c| matches!(c, MemoryCall::Brk { .. })), started(&text, "brk"), "{name} brk");
+        assert_eq!(count(|c| matches!(c, MemoryCall::Mremap { .. })), started(&text, "mremap"), "{name} mremap");
+        assert_eq!(count(|c| matches!(c, MemoryCall::Madvise { .. })), started(&text, "madvise"), "{name} madvise");
+    }
+    // What the traces' README states.
+    let perl = read("perl");
+    assert_eq!(memory_calls(&perl, |c| matches!(c, MemoryCall::Brk { .. })), 556);
+    assert_eq!(memory_calls(&perl, |c| matches!(c, MemoryCall::Mremap { .. })), 27);
+}
+
+#[test]
+fn file_mappings_carry_their_paths() {
+    let trace = read("py_threads");
+    let Some(Action::Memory { call: MemoryCall::Mmap { fd, offset, prot, flags, .. }, ret }) =
+        trace.events.iter().map(|event| &event.action).find(|action| {
+            matches!(action, Action::Memory { call: MemoryCall::Mmap { addr: 0x7fff_f7ee_7000, .. }, .. })
+        })
+    else {
+        panic!("libm's text mapping is missing");
+    };
+    assert_eq!(fd.path.as_deref(), Some("/usr/lib/x86_64-linux-gnu/libm.so.6"));
+    assert_eq!(*offset, 0x10000);
+    assert!(prot.has("PROT_EXEC") && flags.has("MAP_FIXED") && flags.has("MAP_DENYWRITE"));
+    assert_eq!(*ret, Ret::Value(0x7fff_f7ee_7000));
+}
+
+#[test]
+fn errors_threads_and_children_are_read() {
+    let py_mmap = read("py_mmap");
+    let errors: Vec<&str> = py_mmap
+        .events
+        .iter()
+        .filter_map(|event| match &event.action {
+            Action::Memory { ret: Ret::Error(errno), .. } => Some(errno.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors, ["EEXIST", "EFAULT"]);
+    // The forked child's first call comes after the clone that made it.
+    let clone =
+        py_mmap.events.iter().position(|e| matches!(e.action, Action::Process { call: ProcessCall::Clone { .. }, .. }));
+    let Action::Process { ret: Ret::Value(child), .. } = &py_mmap.events[clone.unwrap()].action else { panic!() };
+    let first_of_child = py_mmap.events.iter().position(|e| e.pid == Some(*child as u32)).unwrap();
+    assert!(clone.unwrap() < first_of_child);
+
+    let threads = read("py_threads");
+    let clones: Vec<bool> = threads
+        .events
+        .iter()
+        .filter_map(|e| match &e.action {
+            Action::Process { call: ProcessCall::Clone { flags }, .. } => Some(flags.has("CLONE_VM")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(clones, [true; 5]);
+}
+
+#[test]
+fn an_interrupted_call_is_one_event_at_its_start_line() {
+    let text = log("py_mmap");
+    let start = text.lines().position(|line| line.contains("wait4(") && line.contains("<unfinished")).unwrap() + 1;
+    let trace = read("py_mmap");
+    let wait =
+        trace.events.iter().find(|e| matches!(&e.action, Action::Other { name, .. } if name == "wait4")).unwrap();
+    assert_eq!(wait.line, start);
+    let Action::Other { ret, .. } = &wait.action else { unreachable!() };
+    assert!(matches!(ret, Ret::Value(pid) if *pid > 0));
+}
