@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 secs="${FUZZ_SECS:-75}"
 timeout="${FUZZ_TIMEOUT:-30}"
-all_targets=(script mm_calls maple_txn)
+all_targets=(script mm_calls maple_txn trace)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 work="${FUZZ_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/maple-mm-fuzz.XXXXXX")}"

@@ -113,3 +113,29 @@ fn an_interrupted_call_is_one_event_at_its_start_line() {
     let Action::Other { ret, .. } = &wait.action else { unreachable!() };
     assert!(matches!(ret, Ret::Value(pid) if *pid > 0));
 }
+
+#[test]
+fn a_bad_line_is_an_error_with_its_number() {
+    use maple_mm::trace::ErrorKind;
+    let error = |log: &str| parse(log).unwrap_err();
+    let found = error("1 brk(NULL) = 0x1000\n\n1 mmap(NULL, 4096) = 0x2000\n");
+    assert_eq!((found.line, found.kind), (3, ErrorKind::MissingArgument("mmap".into(), 3)));
+    let found = error("1 <... mmap resumed>) = 0\n");
+    assert_eq!((found.line, found.kind), (1, ErrorKind::ResumedWithoutStart("mmap".into())));
+    let found = error("1 mmap(NULL <unfinished ...>\n1 brk(NULL <unfinished ...>\n");
+    assert_eq!((found.line, found.kind), (2, ErrorKind::StartedTwice("mmap".into())));
+    let found = error("1 mbind(0x1000, 4096, MPOL_BIND, [1], 2, 0) = 0\n");
+    assert_eq!((found.line, found.kind), (1, ErrorKind::UnmodelledCall("mbind".into())));
+    // Of two calls left unfinished with bad arguments, the earlier is the one reported.
+    assert_eq!(error("1 munmap(0x1000 <unfinished ...>\n2 mprotect(0x2000 <unfinished ...>\n").line, 1);
+}
+
+#[test]
+fn a_call_left_unfinished_is_kept_with_an_unknown_result() {
+    let trace = parse("1 brk(NULL) = 0x1000\n1 exit_group(0 <unfinished ...>\n1 +++ exited with 0 +++\n").unwrap();
+    let Action::Process { call: ProcessCall::ExitGroup { code: 0 }, ret: Ret::Unknown } = &trace.events[1].action
+    else {
+        panic!("{:?}", trace.events);
+    };
+    assert_eq!(trace.events[2].action, Action::Ended);
+}

@@ -326,7 +326,10 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
             placed.push((place, event));
         }
     }
-    for (pid, start) in open {
+    // In the order they started, so that the first bad one is the error, whatever the map's order.
+    let mut never_finished: Vec<(Option<u32>, Unfinished)> = open.into_iter().collect();
+    never_finished.sort_by_key(|(_, start)| start.line);
+    for (pid, start) in never_finished {
         let action = calls::action(&start.name, start.args.trim_end().trim_end_matches(','), Ret::Unknown)
             .map_err(|kind| TraceError { line: start.line, kind })?;
         placed.push((start.line, Event { line: start.line, pid, action }));
