@@ -139,3 +139,24 @@ fn a_call_left_unfinished_is_kept_with_an_unknown_result() {
     };
     assert_eq!(trace.events[2].action, Action::Ended);
 }
+
+#[test]
+fn maps_and_smaps_of_every_program_agree() {
+    use maple_mm::trace::parse_maps;
+    for name in PROGRAMS {
+        for when in ["initial", "final"] {
+            let file = |ext: &str| {
+                let path = format!("{}/tests/traces/{name}.{when}.{ext}", env!("CARGO_MANIFEST_DIR"));
+                std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+            };
+            let (maps_text, smaps_text) = (file("maps"), file("smaps"));
+            let maps = parse_maps(&maps_text).unwrap_or_else(|e| panic!("{name}.{when}.maps: {e}"));
+            let smaps = parse_maps(&smaps_text).unwrap_or_else(|e| panic!("{name}.{when}.smaps: {e}"));
+            assert_eq!(maps.len(), maps_text.lines().count(), "{name}.{when}");
+            assert_eq!(smaps.len(), smaps_text.lines().filter(|l| l.starts_with("VmFlags:")).count());
+            assert!(maps.iter().all(|area| area.vm_flags.is_none()));
+            let without_flags = smaps.into_iter().map(|area| maple_mm::trace::MapsArea { vm_flags: None, ..area });
+            assert!(without_flags.eq(maps), "{name}.{when}: maps and smaps differ");
+        }
+    }
+}

@@ -1,4 +1,5 @@
-//! strace logs: the calls a real program made, read into typed events (docs/traces.md).
+//! Real programs: strace logs read into typed events, and `/proc/PID/maps` and `smaps` files
+//! read into areas (docs/traces.md).
 //!
 //! The input is what `strace -f -y -e trace=%memory,%process -o FILE PROGRAM` writes (the pid
 //! prefix may also be strace's terminal form `[pid N]`, and timestamps of `-t`, `-tt`, `-ttt`
@@ -25,9 +26,11 @@
 mod args;
 mod calls;
 mod line;
+mod maps;
 
 pub use args::{fd, field, flags, number, split_args};
 pub use calls::result;
+pub use maps::{parse_maps, AreaName, MapsArea, MapsError};
 
 use std::collections::HashMap;
 use std::fmt;
