@@ -28,6 +28,10 @@ pub struct Layout {
     pub brk_start: u64,
     /// The gap kept below a growsdown area (`stack_guard_gap`, 256 pages).
     pub stack_guard_gap: u64,
+    /// An address in the main thread's stack (`mm->start_stack`): `/proc/PID/maps` names
+    /// the area holding it `[stack]`. 0: no stack named (the default; an address space built
+    /// from a real one's maps sets it).
+    pub start_stack: u64,
 }
 
 /// `RLIMIT_STACK`'s default soft limit (`_STK_LIM`, 8 MiB).
@@ -81,6 +85,7 @@ impl Layout {
             top_down: true,
             brk_start: 0x5555_5600_0000,
             stack_guard_gap,
+            start_stack: 0,
         }
     }
 
@@ -197,6 +202,7 @@ impl fmt::Debug for Layout {
             .field("top_down", &self.top_down)
             .field("brk_start", &format_args!("{:#x}", self.brk_start))
             .field("stack_guard_gap", &format_args!("{:#x}", self.stack_guard_gap))
+            .field("start_stack", &format_args!("{:#x}", self.start_stack))
             .finish()
     }
 }

@@ -32,6 +32,7 @@ mod errno;
 mod fault;
 mod file;
 mod fork;
+mod install;
 mod layout;
 mod madvise;
 mod maps;

@@ -31,8 +31,10 @@ pub fn vm_flags_line(vma: &Vma) -> String {
 impl MmSnapshot<'_> {
     /// The areas as `/proc/self/maps` prints them. Files show their name and identity as
     /// the inode (device `00:00`, shared anonymous memory `00:01 ... /dev/zero (deleted)`);
-    /// the area overlapping `[start_brk, brk]` is `[heap]`; named anonymous areas are
-    /// `[anon:name]`.
+    /// areas whose hooks name them (special mappings: `[vdso]`, `[vvar]`) show that name; the
+    /// area overlapping `[start_brk, brk]` is `[heap]`; named anonymous areas are
+    /// `[anon:name]`. `[stack]`, which comes from the process's `start_stack`, is named by
+    /// [`Mm::maps`].
     ///
     /// ```
     /// use mm::{MapFlags, Mm, Prot};
@@ -42,16 +44,29 @@ impl MmSnapshot<'_> {
     /// assert_eq!(maps, "00400000-00401000 r-xp 00000000 00:00 0 \n");
     /// ```
     pub fn maps(&self, heap: Option<(u64, u64)>) -> String {
+        self.maps_named(Names { heap, start_stack: 0 })
+    }
+
+    fn maps_named(&self, names: Names) -> String {
         let mut out = String::new();
         for vma in self.vmas() {
-            maps_line(&mut out, vma, heap);
+            maps_line(&mut out, vma, names);
         }
         out
     }
 }
 
+/// What names the kernel gives anonymous areas from the process's own state: `[heap]` for
+/// the area overlapping `[start_brk, brk]`, `[stack]` for the one holding `start_stack`.
+#[derive(Clone, Copy)]
+struct Names {
+    heap: Option<(u64, u64)>,
+    start_stack: u64,
+}
+
 impl Mm {
-    /// `/proc/self/maps` of the current state (see [`MmSnapshot::maps`]).
+    /// `/proc/self/maps` of the current state (see [`MmSnapshot::maps`]), with `[heap]`
+    /// and, when the layout has a `start_stack`, `[stack]`.
     ///
     /// ```
     /// let mm = mm::Mm::new();
@@ -61,11 +76,12 @@ impl Mm {
     /// ```
     pub fn maps(&self) -> String {
         let heap = *self.lock.lock();
-        self.snapshot().maps(Some((heap.start_brk, heap.brk)))
+        let names = Names { heap: Some((heap.start_brk, heap.brk)), start_stack: self.layout.start_stack };
+        self.snapshot().maps_named(names)
     }
 }
 
-fn maps_line(out: &mut String, vma: &Vma, heap: Option<(u64, u64)>) {
+fn maps_line(out: &mut String, vma: &Vma, names: Names) {
     let flag = |f: VmFlags, c: char| if vma.flags.contains(f) { c } else { '-' };
     let line_start = out.len();
     let (offset, dev, inode) = match &vma.file {
@@ -86,7 +102,7 @@ fn maps_line(out: &mut String, vma: &Vma, heap: Option<(u64, u64)>) {
         dev,
         inode
     );
-    if let Some(name) = area_name(vma, heap) {
+    if let Some(name) = area_name(vma, names) {
         while out.len() - line_start < NAME_COLUMN {
             out.push(' ');
         }
@@ -96,7 +112,7 @@ fn maps_line(out: &mut String, vma: &Vma, heap: Option<(u64, u64)>) {
     out.push('\n');
 }
 
-fn area_name(vma: &Vma, heap: Option<(u64, u64)>) -> Option<String> {
+fn area_name(vma: &Vma, names: Names) -> Option<String> {
     if let Some(file) = &vma.file {
         return Some(match (file.name(), &vma.anon_name) {
             (SHARED_ANON_NAME, Some(name)) => format!("[anon_shmem:{name}]"),
@@ -104,10 +120,17 @@ fn area_name(vma: &Vma, heap: Option<(u64, u64)>) -> Option<String> {
             (name, _) => name.to_string(),
         });
     }
-    if let Some((start_brk, brk)) = heap {
+    if let Some(name) = vma.ops.as_ref().and_then(|ops| ops.name()) {
+        return Some(name.to_string());
+    }
+    if let Some((start_brk, brk)) = names.heap {
         if vma.start <= brk && vma.end >= start_brk {
             return Some("[heap]".to_string());
         }
+    }
+    let stack = names.start_stack;
+    if stack != 0 && vma.start <= stack && vma.end >= stack {
+        return Some("[stack]".to_string());
     }
     vma.anon_name.as_ref().map(|name| format!("[anon:{name}]"))
 }

@@ -292,3 +292,19 @@ fn fork_does_not_change_the_parent() {
     assert_eq!(state(&mm), before);
     assert_eq!(child.snapshot().map_count(), 1);
 }
+
+#[test]
+fn install_refuses_bad_ranges_and_overlaps() {
+    use vma::Vma;
+    let mm = Mm::new();
+    mm.install(Vma::new(BASE, BASE + 4 * P, 0, VmFlags::READ)).unwrap();
+    let task_size = mm.layout().task_size;
+    for (start, end) in [(BASE + 8 * P + 1, BASE + 9 * P), (BASE + 8 * P, BASE + 8 * P), (task_size, task_size + P)] {
+        refused(&mm, Errno::EINVAL, |mm| mm.install(Vma::new(start, end, 0, VmFlags::READ)));
+    }
+    refused(&mm, Errno::EEXIST, |mm| mm.install(Vma::new(BASE + 3 * P, BASE + 5 * P, 0, VmFlags::READ)));
+    refused(&mm, Errno::EEXIST, |mm| mm.install(Vma::new(BASE - P, BASE + P, 0, VmFlags::READ)));
+    let limited = Mm::with_layout(Default::default(), Limits { max_map_count: 1, ..Default::default() });
+    limited.install(Vma::new(BASE, BASE + P, 0, VmFlags::READ)).unwrap();
+    refused(&limited, Errno::ENOMEM, |mm| mm.install(Vma::new(BASE + 2 * P, BASE + 3 * P, 0, VmFlags::READ)));
+}

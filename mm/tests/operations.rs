@@ -202,3 +202,27 @@ fn mremap_moves_keep_or_reset_the_offset() {
     assert_eq!(mm.snapshot().find(to).unwrap().end, to + 8 * P);
     assert!(mm.snapshot().find(base + 200 * P).is_none());
 }
+
+#[test]
+fn installed_areas_stay_as_given_and_are_named_as_linux_names_them() {
+    use vma::{VmOps, Vma};
+    let top = 0x7fff_ffff_f000;
+    let layout = mm::Layout { start_stack: top - 0x100, ..Default::default() };
+    let mm = Mm::with_layout(layout, Default::default());
+    let rw = VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
+    let stack = rw | VmFlags::GROWSDOWN | VmFlags::ACCOUNT;
+    mm.install(Vma::new(top - 0x21000, top, (top - 0x21000) >> 12, stack)).unwrap();
+    let special = VmFlags::READ | VmFlags::MAYREAD | VmFlags::IO | VmFlags::PFNMAP | VmFlags::DONTEXPAND;
+    let vvar = VmOps::new().with_name("[vvar]");
+    mm.install(Vma::new(0x7fff_f7fc_2000, 0x7fff_f7fc_6000, 0, special).with_ops(vvar)).unwrap();
+    // Two installed neighbours with the same flags stay two areas: nothing merges.
+    mm.install(Vma::new(0x1000_0000, 0x1000_1000, 0x1_0000, rw)).unwrap();
+    mm.install(Vma::new(0x1000_1000, 0x1000_2000, 0x1_0001, rw)).unwrap();
+    let maps = mm.maps();
+    let names: Vec<&str> = maps.lines().map(|line| line.split_whitespace().nth(5).unwrap_or("")).collect();
+    assert_eq!(names, ["", "", "[vvar]", "[stack]"], "{maps}");
+    assert_eq!(mm.snapshot().map_count(), 4);
+    // A fork keeps the names (the special mapping's ops, the layout's stack).
+    let child = mm.fork().unwrap();
+    assert_eq!(child.maps(), maps);
+}

@@ -144,6 +144,7 @@ pub struct VmOps {
     close: Option<CloseHook>,
     may_split: Option<MaySplitHook>,
     mremap: Option<MremapHook>,
+    name: Option<Arc<str>>,
 }
 
 /// A `close` hook.
@@ -198,6 +199,26 @@ impl VmOps {
         self
     }
 
+    /// These ops naming their areas in `/proc/PID/maps`, as a special mapping's `name` hook
+    /// does (`[vdso]`, `[vvar]`, `[vvar_vclock]`).
+    ///
+    /// ```
+    /// assert_eq!(vma::VmOps::new().with_name("[vdso]").name(), Some("[vdso]"));
+    /// ```
+    pub fn with_name(mut self, name: &str) -> VmOps {
+        self.name = Some(Arc::from(name));
+        self
+    }
+
+    /// The name these ops give their areas, if any.
+    ///
+    /// ```
+    /// assert_eq!(vma::VmOps::new().name(), None);
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
     /// Whether there is a `close` hook.
     ///
     /// ```
@@ -214,6 +235,7 @@ impl fmt::Debug for VmOps {
             .field("close", &self.close.is_some())
             .field("may_split", &self.may_split.is_some())
             .field("mremap", &self.mremap.is_some())
+            .field("name", &self.name)
             .finish()
     }
 }
