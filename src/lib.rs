@@ -17,5 +17,6 @@ pub mod engine;
 pub mod explain;
 pub mod gen;
 pub mod kernel;
+pub mod replay;
 pub mod script;
 pub mod trace;

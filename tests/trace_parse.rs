@@ -155,7 +155,9 @@ fn maps_and_smaps_of_every_program_agree() {
             assert_eq!(maps.len(), maps_text.lines().count(), "{name}.{when}");
             assert_eq!(smaps.len(), smaps_text.lines().filter(|l| l.starts_with("VmFlags:")).count());
             assert!(maps.iter().all(|area| area.vm_flags.is_none()));
-            let without_flags = smaps.into_iter().map(|area| maple_mm::trace::MapsArea { vm_flags: None, ..area });
+            assert!(smaps.iter().all(|area| area.anonymous_kb.is_some()));
+            let without_flags =
+                smaps.into_iter().map(|area| maple_mm::trace::MapsArea { vm_flags: None, anonymous_kb: None, ..area });
             assert!(without_flags.eq(maps), "{name}.{when}: maps and smaps differ");
         }
     }

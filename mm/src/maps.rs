@@ -32,8 +32,8 @@ impl MmSnapshot<'_> {
     /// The areas as `/proc/self/maps` prints them. Files show their name and identity as
     /// the inode (device `00:00`, shared anonymous memory `00:01 ... /dev/zero (deleted)`);
     /// areas whose hooks name them (special mappings: `[vdso]`, `[vvar]`) show that name; the
-    /// area overlapping `[start_brk, brk]` is `[heap]`; named anonymous areas are
-    /// `[anon:name]`. `[stack]`, which comes from the process's `start_stack`, is named by
+    /// area overlapping `[start_brk, brk)` is `[heap]` (as in Linux, an area that only touches
+    /// it is not: the bss before an empty heap); named anonymous areas are `[anon:name]`. `[stack]`, which comes from the process's `start_stack`, is named by
     /// [`Mm::maps`].
     ///
     /// ```
@@ -57,7 +57,7 @@ impl MmSnapshot<'_> {
 }
 
 /// What names the kernel gives anonymous areas from the process's own state: `[heap]` for
-/// the area overlapping `[start_brk, brk]`, `[stack]` for the one holding `start_stack`.
+/// the area overlapping `[start_brk, brk)`, `[stack]` for the one holding `start_stack`.
 #[derive(Clone, Copy)]
 struct Names {
     heap: Option<(u64, u64)>,
@@ -124,7 +124,7 @@ fn area_name(vma: &Vma, names: Names) -> Option<String> {
         return Some(name.to_string());
     }
     if let Some((start_brk, brk)) = names.heap {
-        if vma.start <= brk && vma.end >= start_brk {
+        if vma.start < brk && vma.end > start_brk {
             return Some("[heap]".to_string());
         }
     }

@@ -222,6 +222,13 @@ fn installed_areas_stay_as_given_and_are_named_as_linux_names_them() {
     let names: Vec<&str> = maps.lines().map(|line| line.split_whitespace().nth(5).unwrap_or("")).collect();
     assert_eq!(names, ["", "", "[vvar]", "[stack]"], "{maps}");
     assert_eq!(mm.snapshot().map_count(), 4);
+    // An area that ends where the heap starts (the bss) is not the heap, as in Linux.
+    let start_brk = mm.layout().brk_start;
+    mm.install(Vma::new(start_brk - 0x2000, start_brk, (start_brk - 0x2000) >> 12, rw)).unwrap();
+    assert!(!mm.maps().contains("[heap]"));
+    mm.brk(start_brk + 0x1000);
+    assert_eq!(mm.maps().matches("[heap]").count(), 1);
+    let maps = mm.maps();
     // A fork keeps the names (the special mapping's ops, the layout's stack).
     let child = mm.fork().unwrap();
     assert_eq!(child.maps(), maps);

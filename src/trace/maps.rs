@@ -29,6 +29,9 @@ pub struct MapsArea {
     /// The `VmFlags` of an smaps file (two-letter codes such as `rd`, `wr`, `ac`), `None` for
     /// a maps file.
     pub vm_flags: Option<Vec<String>>,
+    /// The `Anonymous:` size of an smaps file in kB (anonymous pages present: the area has an
+    /// anon_vma), `None` for a maps file.
+    pub anonymous_kb: Option<u64>,
 }
 
 /// The name column of a maps line.
@@ -66,7 +69,7 @@ impl fmt::Display for MapsError {
 impl std::error::Error for MapsError {}
 
 /// Reads a maps or smaps file: an area per maps line, and in smaps the `Key: value` lines
-/// after it, of which `VmFlags` is kept. Areas must be in increasing order without overlap,
+/// after it, of which `VmFlags` and `Anonymous` are kept. Areas must be in increasing order without overlap,
 /// as the kernel prints them.
 ///
 /// ```
@@ -75,12 +78,14 @@ impl std::error::Error for MapsError {}
 /// let smaps = "\
 /// 7ffff7fc8000-7ffff7fca000 r-xp 00000000 00:00 0                          [vdso]
 /// Size:                  8 kB
+/// Anonymous:             0 kB
 /// VmFlags: rd ex mr mw me de sd
 /// 7ffff7fca000-7ffff7fcb000 r--p 00000000 fe:00 325843  /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
 /// ";
 /// let areas = parse_maps(smaps).unwrap();
 /// assert_eq!(areas[0].name, AreaName::Special("[vdso]".into()));
 /// assert_eq!(areas[0].vm_flags.as_ref().unwrap()[1], "ex");
+/// assert_eq!(areas[0].anonymous_kb, Some(0));
 /// assert_eq!((areas[1].start, areas[1].exec, areas[1].vm_flags.is_some()), (0x7fff_f7fc_a000, false, false));
 /// ```
 pub fn parse_maps(text: &str) -> Result<Vec<MapsArea>, MapsError> {
@@ -101,8 +106,10 @@ pub fn parse_maps(text: &str) -> Result<Vec<MapsArea>, MapsError> {
         let (key, value) = line.split_once(':').ok_or_else(bad)?;
         let is_key = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         let last = areas.last_mut().filter(|_| is_key).ok_or_else(bad)?;
-        if key == "VmFlags" {
-            last.vm_flags = Some(value.split_whitespace().map(str::to_string).collect());
+        match key {
+            "VmFlags" => last.vm_flags = Some(value.split_whitespace().map(str::to_string).collect()),
+            "Anonymous" => last.anonymous_kb = Some(kilobytes(value).ok_or_else(bad)?),
+            _ => {}
         }
     }
     Ok(areas)
@@ -149,7 +156,13 @@ fn area_line(line: &str) -> Option<MapsArea> {
         inode: inode.parse().ok()?,
         name,
         vm_flags: None,
+        anonymous_kb: None,
     })
+}
+
+/// A size field of smaps: `   4 kB`.
+fn kilobytes(value: &str) -> Option<u64> {
+    value.trim().strip_suffix("kB")?.trim().parse().ok()
 }
 
 fn hex(text: &str) -> Option<u64> {

@@ -1,0 +1,89 @@
+//! Comparing a layout with a real process's: area by area, on what `/proc/PID/maps` shows
+//! that the engine can know.
+
+use std::fmt;
+
+use mm::Mm;
+
+use crate::trace::{parse_maps, AreaName, MapsArea};
+
+/// One area as compared: its range, permissions, file offset and name. The device and inode
+/// are the real system's and are not compared; neither is the lower end of `[stack]`, which
+/// faults move, nor `[vsyscall]`, the gate area outside the task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    /// The first address (`None` for `[stack]`).
+    pub start: Option<u64>,
+    /// One past the last address.
+    pub end: u64,
+    /// `rwxp` as maps prints it.
+    pub perms: String,
+    /// The file offset (0 for anything but a file).
+    pub offset: u64,
+    /// The path or bracketed name; empty for anonymous memory.
+    pub name: String,
+}
+
+impl Shown {
+    fn of(area: &MapsArea) -> Shown {
+        let flag = |on: bool, c: char| if on { c } else { '-' };
+        let perms: String =
+            [flag(area.read, 'r'), flag(area.write, 'w'), flag(area.exec, 'x'), if area.shared { 's' } else { 'p' }]
+                .into_iter()
+                .collect();
+        let (offset, name) = match &area.name {
+            AreaName::Path(path) => (area.offset, path.clone()),
+            AreaName::Special(name) => (0, name.clone()),
+            AreaName::Anonymous => (0, String::new()),
+        };
+        let start = (name != "[stack]").then_some(area.start);
+        Shown { start, end: area.end, perms, offset, name }
+    }
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.start {
+            Some(start) => write!(f, "{start:08x}-{:08x} {} {:08x} {}", self.end, self.perms, self.offset, self.name),
+            None => write!(f, "????????-{:08x} {} {:08x} {}", self.end, self.perms, self.offset, self.name),
+        }
+    }
+}
+
+/// The areas of `areas` as compared.
+pub fn shown(areas: &[MapsArea]) -> Vec<Shown> {
+    let gate = |area: &&MapsArea| matches!(&area.name, AreaName::Special(name) if name == "[vsyscall]");
+    areas.iter().filter(|area| !gate(area)).map(Shown::of).collect()
+}
+
+/// The engine's areas as compared, read back from its own maps output.
+pub fn shown_by(mm: &Mm) -> Vec<Shown> {
+    shown(&parse_maps(&mm.maps()).expect("the engine's maps output reads back"))
+}
+
+/// Where two layouts differ: the areas only one of them has, in address order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LayoutDiff {
+    /// Areas the engine has and the real process does not.
+    pub extra: Vec<Shown>,
+    /// Areas the real process has and the engine does not.
+    pub missing: Vec<Shown>,
+    /// How many areas the real layout has.
+    pub expected: usize,
+}
+
+impl LayoutDiff {
+    /// Whether the layouts are the same.
+    pub fn is_empty(&self) -> bool {
+        self.extra.is_empty() && self.missing.is_empty()
+    }
+}
+
+/// Compares the engine's layout with the real one.
+pub fn compare(engine: &[Shown], real: &[Shown]) -> LayoutDiff {
+    LayoutDiff {
+        extra: engine.iter().filter(|area| !real.contains(area)).cloned().collect(),
+        missing: real.iter().filter(|area| !engine.contains(area)).cloned().collect(),
+        expected: real.len(),
+    }
+}
