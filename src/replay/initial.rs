@@ -134,13 +134,13 @@ fn inferred_flags(area: &MapsArea) -> VmFlags {
     let mut flags = VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
     for (on, flag) in [(area.read, VmFlags::READ), (area.write, VmFlags::WRITE), (area.exec, VmFlags::EXEC)] {
         if on {
-            flags = flags | flag;
+            flags |= flag;
         }
     }
     if area.shared {
-        flags = flags | VmFlags::SHARED | VmFlags::MAYSHARE;
+        flags |= VmFlags::SHARED | VmFlags::MAYSHARE;
     } else if area.write {
-        flags = flags | VmFlags::ACCOUNT;
+        flags |= VmFlags::ACCOUNT;
     }
     match &area.name {
         AreaName::Special(name) if name == "[stack]" => flags | VmFlags::GROWSDOWN,
