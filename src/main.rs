@@ -5,6 +5,7 @@
 //! maple-mm kernel SCRIPT|-    the kernel's answer (Linux x86_64)
 //! maple-mm diff SCRIPT|-      both, and their difference (exit 1 if they differ)
 //! maple-mm fuzz [--seed S] [--count N] ...   random scripts, diffed one by one
+//! maple-mm replay TRACE --initial MAPS [--final MAPS]   a real program's strace log
 //! ```
 //!
 //! Exit status: 0 when all went well, 1 when the engine and the kernel differ, 2 on an error
@@ -18,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Parser, Subcommand};
 use maple_mm::gen::{random_script, GenConfig};
 use maple_mm::script::{self, diff_outcomes, Outcome, Script};
-use maple_mm::{engine, kernel};
+use maple_mm::{engine, kernel, replay, trace};
 
 /// Replays op scripts on the maple-mm engine and on the real kernel.
 #[derive(Parser)]
@@ -44,6 +45,27 @@ enum Command {
     Fuzz(FuzzArgs),
     /// Prints the random script that `fuzz` generates for one seed.
     Gen(GenArgs),
+    /// Replays a real program's strace log (strace -f -y -e trace=%memory,%process) from its
+    /// layout at the first instruction, and compares every call's result, and with --final
+    /// the layout at its exit, with what Linux did. Exit status 0 when all is identical, 1
+    /// when anything differs, 2 when the input cannot be read.
+    Replay(ReplayArgs),
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    /// The strace log.
+    trace: String,
+    /// The process's /proc/PID/maps or smaps at its first instruction (smaps gives the real
+    /// VmFlags).
+    #[arg(long)]
+    initial: String,
+    /// Its maps or smaps when the main process entered exit_group, to compare the layout.
+    #[arg(long = "final")]
+    final_maps: Option<String>,
+    /// The stack limit in bytes the program ran with (RLIMIT_STACK: places mmap_base).
+    #[arg(long, default_value_t = 8 << 20)]
+    stack_limit: u64,
 }
 
 #[derive(Args)]
@@ -133,6 +155,7 @@ fn main() -> ExitCode {
             print!("{}", random_script(args.seed, &config));
             ExitCode::SUCCESS
         }),
+        Command::Replay(args) => replay(&args),
     };
     match result {
         Ok(code) => code,
@@ -289,4 +312,26 @@ fn fuzz(args: &FuzzArgs) -> Result<ExitCode, Failure> {
         first.wrapping_add(args.count.saturating_sub(1))
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `maple-mm replay`.
+fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|error| Failure(format!("{path}: {error}")));
+    let maps = |path: &str| trace::parse_maps(&read(path)?).map_err(|error| Failure(format!("{path}: {error}")));
+    let log = trace::parse(&read(&args.trace)?).map_err(|error| Failure(format!("{}: {error}", args.trace)))?;
+    let initial = replay::build(&maps(&args.initial)?, args.stack_limit)
+        .map_err(|error| Failure(format!("{}: {error}", args.initial)))?;
+    let done = replay::run(&log, initial);
+    let layout = match &args.final_maps {
+        Some(path) => {
+            let engine = trace::parse_maps(&done.final_maps).expect("the engine's maps output reads back");
+            Some(replay::compare(&replay::shown(&engine), &replay::shown(&maps(path)?)))
+        }
+        None => None,
+    };
+    print!("{}", replay::render(&done, layout.as_ref()));
+    let identical = done.calls.iter().all(|call| call.agrees())
+        && done.skipped.is_empty()
+        && layout.as_ref().is_none_or(|diff| diff.is_empty());
+    Ok(if identical { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -24,3 +24,26 @@ fn the_initial_layout_is_the_real_one() {
         assert_eq!(format!("{:#x}", initial.mm.brk(0)), said, "{name}");
     }
 }
+
+/// Every call's result and the final layout, for each program.
+#[test]
+fn every_program_replays_as_linux_ran_it() {
+    use maple_mm::replay::{render, run};
+    use maple_mm::trace::parse;
+    for name in PROGRAMS {
+        let log = parse(&data(&format!("{name}.strace"))).unwrap();
+        let areas = parse_maps(&data(&format!("{name}.initial.smaps"))).unwrap();
+        let done = run(&log, build(&areas, 8 << 20).unwrap());
+        let engine = shown(&parse_maps(&done.final_maps).unwrap());
+        let real = shown(&parse_maps(&data(&format!("{name}.final.maps"))).unwrap());
+        let diff = compare(&engine, &real);
+        let report = render(&done, Some(&diff));
+        assert!(done.skipped.is_empty(), "{name}:\n{report}");
+        assert!(done.calls.iter().all(|call| call.agrees()), "{name}:\n{report}");
+        assert!(diff.is_empty(), "{name}:\n{report}");
+        // Every memory call of the log was replayed (none hidden among the skipped).
+        let memory = log.events.iter().filter(|e| matches!(e.action, maple_mm::trace::Action::Memory { .. })).count();
+        assert_eq!(done.calls.len(), memory, "{name}");
+        assert!(report.ends_with(&format!("layout: identical ({} areas)\n", real.len())), "{name}:\n{report}");
+    }
+}

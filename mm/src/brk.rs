@@ -5,7 +5,7 @@ use std::sync::Arc;
 use vma::{merge_new_range_in, VmFlags, Vma, VmaMergeRequest, VmaTxn, PAGE_SIZE};
 
 use crate::mm::{page_align, Areas};
-use crate::mmap::start_gap;
+use crate::placement::start_gap;
 use crate::{Errno, Mm, RLIM_INFINITY};
 
 impl Mm {

@@ -42,6 +42,7 @@ mod mmap;
 mod mprotect;
 mod mremap;
 mod observe;
+mod placement;
 mod request;
 mod rlimit;
 

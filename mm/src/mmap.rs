@@ -1,19 +1,16 @@
-//! mmap, munmap and get_unmapped_area.
+//! mmap and munmap.
 
 use std::sync::Arc;
 
-use maple::{Range, View};
 use vma::{merge_new_range_in, split_vma_in, File, MergeState, VmFlags, Vma, VmaMergeRequest, VmaTxn, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure, page_align, Areas};
+use crate::placement::{AreaRequest, Huge};
 use crate::{Errno, MapFlags, MapRequest, Mm, OpenFile, Prot, Resource, RLIM_INFINITY};
 
 /// The name of the shmem object behind a shared anonymous mapping, as maps shows it before
 /// ` (deleted)`.
 pub(crate) const SHARED_ANON_NAME: &str = "/dev/zero";
-
-/// The alignment of anonymous mappings whose length is a multiple of a huge page.
-const HUGE_PAGE: u64 = 2 << 20;
 
 /// The VM flags of protection bits.
 pub(crate) fn prot_flags(prot: Prot) -> VmFlags {
@@ -53,28 +50,10 @@ pub(crate) fn is_data_mapping(flags: VmFlags) -> bool {
     flags & (VmFlags::WRITE | VmFlags::SHARED | VmFlags::GROWSDOWN) == VmFlags::WRITE
 }
 
-/// `vm_start_gap`: where the space that must stay free below an area begins.
-pub(crate) fn start_gap(vma: &Vma, guard_gap: u64) -> u64 {
-    if vma.flags.contains(VmFlags::GROWSDOWN) {
-        vma.start.saturating_sub(guard_gap)
-    } else {
-        vma.start
-    }
-}
-
 /// `file_mmap_ok`: the mapped bytes stay below the largest file offset (`MAX_LFS_FILESIZE`).
 fn file_offsets_ok(pgoff: u64, len: u64) -> bool {
     let max = i64::MAX as u64;
     pgoff <= max / PAGE_SIZE && len <= max && pgoff * PAGE_SIZE <= max - len
-}
-
-/// What `get_unmapped_area` is asked for.
-#[derive(Clone, Copy)]
-struct AreaRequest {
-    hint: u64,
-    len: u64,
-    fixed: bool,
-    align_mask: u64,
 }
 
 impl Mm {
@@ -154,12 +133,12 @@ impl Mm {
         ensure(txn.map_count() <= self.limits().max_map_count, Errno::ENOMEM)?;
         let mut vm_flags =
             prot_flags(prot) | map_flags(flags) | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
-        let huge_align = file.is_none() && addr == 0 && len % HUGE_PAGE == 0 && flags.map_type() == MapFlags::PRIVATE;
+        let shared = flags.map_type() != MapFlags::PRIVATE;
         let area = AreaRequest {
             hint: addr,
             len,
             fixed: flags.contains(MapFlags::FIXED),
-            align_mask: if huge_align { HUGE_PAGE - 1 } else { 0 },
+            huge: Huge::of(file.is_some(), shared, addr, len, pgoff),
         };
         let addr = self.get_unmapped_area(txn, area)?;
         if flags.contains(MapFlags::FIXED_NOREPLACE) {
@@ -237,91 +216,6 @@ impl Mm {
             page_align(self.layout.mmap_min_addr).unwrap_or(hint)
         } else {
             hint
-        }
-    }
-
-    /// `get_unmapped_area`: the fixed address after its checks, or a free range found by
-    /// the hint, then the layout's direction (top-down falls back to bottom-up).
-    fn get_unmapped_area(&self, view: &View<'_, Arc<Vma>>, request: AreaRequest) -> Result<u64, Errno> {
-        let AreaRequest { hint, len, fixed, .. } = request;
-        let task_size = self.layout.task_size;
-        ensure(len <= task_size, Errno::ENOMEM)?;
-        let addr = if fixed { hint } else { self.find_area(view, request)? };
-        ensure(addr <= task_size - len, Errno::ENOMEM)?;
-        ensure(aligned(addr), Errno::EINVAL)?;
-        ensure(addr >= self.layout.mmap_min_addr, Errno::EPERM)?;
-        Ok(addr)
-    }
-
-    /// `get_unmapped_area(NULL, addr, len, 0, MAP_FIXED)`: the checks a fixed range must
-    /// pass (inside the task size, at or above `mmap_min_addr`); brk's `check_brk_limits`.
-    pub(crate) fn check_fixed_range(&self, addr: u64, len: u64) -> Result<u64, Errno> {
-        self.get_unmapped_area(&self.vmas.snapshot(), AreaRequest { hint: addr, len, fixed: true, align_mask: 0 })
-    }
-
-    /// A free range of `len` bytes, near `hint` if that is free (mremap's moves).
-    pub(crate) fn find_free(&self, view: &View<'_, Arc<Vma>>, hint: u64, len: u64) -> Result<u64, Errno> {
-        self.get_unmapped_area(view, AreaRequest { hint, len, fixed: false, align_mask: 0 })
-    }
-
-    /// A free range for a non-fixed request.
-    fn find_area(&self, view: &View<'_, Arc<Vma>>, request: AreaRequest) -> Result<u64, Errno> {
-        let AreaRequest { hint, len, align_mask, .. } = request;
-        let layout = &self.layout;
-        if hint != 0 && hint <= layout.task_size - len {
-            match Areas(view).find_vma(hint) {
-                Some(vma) if hint + len > start_gap(vma, layout.stack_guard_gap) => {}
-                _ => return Ok(hint),
-            }
-        }
-        let bottom_up = || self.unmapped_area(view, len, align_mask, layout.unmapped_base(), layout.task_size, false);
-        if layout.top_down {
-            self.unmapped_area(view, len, align_mask, PAGE_SIZE, layout.mmap_base, true).or_else(|_| bottom_up())
-        } else {
-            bottom_up()
-        }
-    }
-
-    /// `vm_unmapped_area`: the highest (top-down) or lowest free range of `len` bytes in
-    /// `[low, high)` aligned to `align_mask + 1`, keeping the stack guard gap below
-    /// growsdown areas. The maple gap search finds each candidate in O(log n).
-    fn unmapped_area(
-        &self,
-        view: &View<'_, Arc<Vma>>,
-        len: u64,
-        align_mask: u64,
-        low: u64,
-        high: u64,
-        top_down: bool,
-    ) -> Result<u64, Errno> {
-        let length = len.checked_add(align_mask).ok_or(Errno::ENOMEM)?;
-        let guard_gap = self.layout.stack_guard_gap;
-        let (mut low, mut high) = (low.max(self.layout.mmap_min_addr), high);
-        loop {
-            ensure(low < high, Errno::ENOMEM)?;
-            let within = Range { first: low, last: high - 1 };
-            let search = if top_down { view.highest_gap(within, length) } else { view.lowest_gap(within, length) };
-            let gap = search.map_err(|_| Errno::ENOMEM)?;
-            let start = if top_down {
-                let start = gap.last + 1 - len;
-                start - (start & align_mask)
-            } else {
-                gap.first + (gap.first.wrapping_neg() & align_mask)
-            };
-            // The area after the gap may be a stack that wants its guard gap
-            // (unmapped_area / unmapped_area_topdown retry below or above it).
-            if let Some(next) = Areas(view).find_vma(gap.last).filter(|n| n.flags.contains(VmFlags::GROWSDOWN)) {
-                let below = start_gap(next, guard_gap);
-                if top_down && below <= gap.last {
-                    high = below;
-                    continue;
-                }
-                if !top_down && below < start + length - 1 {
-                    low = next.end;
-                    continue;
-                }
-            }
-            return Ok(start);
         }
     }
 

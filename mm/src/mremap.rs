@@ -6,6 +6,7 @@ use vma::{copy_vma_in, merge_extend_in, VmFlags, Vma, VmaTxn, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure, Areas};
 use crate::mmap::errno_of;
+use crate::placement::{AreaRequest, Huge};
 use crate::{Errno, Mm, Move, MremapFlags};
 
 /// `PAGE_ALIGN`, wrapping as the kernel's does.
@@ -217,10 +218,16 @@ impl Mm {
         self.move_vma(txn, r)
     }
 
-    /// A free place for the moved area (get_unmapped_area with the request's hint).
+    /// A free place for the moved area: get_unmapped_area with the request's hint and the
+    /// area's file, offset and sharing, so that a move is placed as a new mapping of it would
+    /// be (huge-page alignment included).
     fn area_for_move(&self, txn: &VmaTxn<'_>, r: &Remap) -> Result<u64, Errno> {
         let hint = if r.implies_new_addr() { r.new_addr } else { 0 };
-        self.find_free(txn, hint, r.new_len)
+        let vma = Areas(txn).find(r.addr).ok_or(Errno::EFAULT)?;
+        let pgoff = vma.pgoff + (r.addr - vma.start) / PAGE_SIZE;
+        let shared = vma.flags.contains(VmFlags::MAYSHARE);
+        let huge = Huge::of(vma.file.is_some(), shared, hint, r.new_len, pgoff);
+        self.get_unmapped_area(txn, AreaRequest { hint, len: r.new_len, fixed: false, huge })
     }
 
     /// move_vma: copy the area to the new place with its pages (guard markers included; the

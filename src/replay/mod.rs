@@ -1,8 +1,14 @@
 //! Replaying a real program: its strace log on the engine, from the layout it started with,
 //! each call's result and the final layout compared with what Linux did (docs/traces.md).
 
+mod calls;
 mod initial;
 mod layout;
+mod report;
+mod run;
 
+pub use calls::{perform, FileTable, NotPerformed};
 pub use initial::{build, Initial, InitialError};
 pub use layout::{compare, shown, shown_by, LayoutDiff, Shown};
+pub use report::{call_text, render};
+pub use run::{run, Replay, Replayed, Skipped};

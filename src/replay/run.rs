@@ -1,0 +1,186 @@
+//! The events of a log, task by task, on engine address spaces: threads share one, a fork
+//! copies its parent's, an exec leaves the engine's knowledge.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use mm::Mm;
+
+use super::calls::{perform, FileTable, NotPerformed};
+use super::Initial;
+use crate::trace::{Action, Event, MemoryCall, ProcessCall, Ret, Trace};
+
+/// One memory call replayed: where it came from, what Linux answered and what the engine did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replayed {
+    /// The log line the call starts on.
+    pub line: usize,
+    /// The task that made it.
+    pub pid: Option<u32>,
+    /// The call.
+    pub call: MemoryCall,
+    /// The log's result.
+    pub linux: Ret,
+    /// The engine's result.
+    pub engine: Ret,
+}
+
+impl Replayed {
+    /// Whether the engine answered as Linux did. A call the log shows without a result
+    /// (`?`, never finished) agrees with anything.
+    pub fn agrees(&self) -> bool {
+        self.linux == Ret::Unknown || self.linux == self.engine
+    }
+}
+
+/// A memory call that was not replayed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The log line the call starts on.
+    pub line: usize,
+    /// The task that made it.
+    pub pid: Option<u32>,
+    /// Why.
+    pub why: String,
+}
+
+/// What a replay did.
+pub struct Replay {
+    /// Every memory call replayed, in the order they took effect.
+    pub calls: Vec<Replayed>,
+    /// Every memory call not replayed.
+    pub skipped: Vec<Skipped>,
+    /// The main process's address space when it entered `exit_group` (or at the end of
+    /// the log), and its maps then.
+    pub main: Arc<Mm>,
+    /// The main process's `/proc/PID/maps` at its `exit_group` (or the end of the log).
+    pub final_maps: String,
+    /// The most areas the main process had at once.
+    pub peak_areas: usize,
+}
+
+/// An address space and the files its process has open; threads share one.
+struct Space {
+    mm: Arc<Mm>,
+    files: FileTable,
+}
+
+/// What a task runs in.
+#[derive(Clone)]
+enum Task {
+    /// A space the engine follows.
+    Known(Rc<RefCell<Space>>),
+    /// The task exec'd another program, whose layout the log does not give.
+    Execd(String),
+}
+
+/// Replays `trace` from `initial`, the layout of the log's first task (the main process)
+/// after its exec.
+pub fn run(trace: &Trace, initial: Initial) -> Replay {
+    let Initial { mm, .. } = initial;
+    let main_pid = trace.events.first().and_then(|event| event.pid);
+    let main = Rc::new(RefCell::new(Space { mm: Arc::new(mm), files: FileTable::default() }));
+    let mut tasks: HashMap<Option<u32>, Task> = HashMap::from([(main_pid, Task::Known(main.clone()))]);
+    let mut replay = Replay {
+        calls: Vec::new(),
+        skipped: Vec::new(),
+        main: main.borrow().mm.clone(),
+        final_maps: String::new(),
+        peak_areas: main.borrow().mm.snapshot().map_count(),
+    };
+    let mut ended = false;
+    for (index, event) in trace.events.iter().enumerate() {
+        match &event.action {
+            Action::Memory { call, ret } => {
+                let task = tasks.get(&event.pid).cloned();
+                memory(&mut replay, task, event, call, ret);
+                let count = main.borrow().mm.snapshot().map_count();
+                replay.peak_areas = replay.peak_areas.max(count);
+            }
+            Action::Process { call, ret } => {
+                if event.pid == main_pid && matches!(call, ProcessCall::ExitGroup { .. }) && !ended {
+                    replay.final_maps = main.borrow().mm.maps();
+                    ended = true;
+                }
+                // The log's first event is the exec that made the initial layout.
+                if index > 0 {
+                    process(&mut tasks, event, call, ret);
+                }
+            }
+            Action::Other { .. } | Action::Ended => {}
+        }
+    }
+    if !ended {
+        replay.final_maps = main.borrow().mm.maps();
+    }
+    replay
+}
+
+fn memory(replay: &mut Replay, task: Option<Task>, event: &Event, call: &MemoryCall, ret: &Ret) {
+    let skip = |why: String| Skipped { line: event.line, pid: event.pid, why };
+    let space = match task {
+        Some(Task::Known(space)) => space,
+        Some(Task::Execd(path)) => {
+            return replay.skipped.push(skip(format!("the task runs {path}, exec'd after the start")))
+        }
+        None => return replay.skipped.push(skip("a task the log never created".to_string())),
+    };
+    let mut space = space.borrow_mut();
+    let Space { mm, files } = &mut *space;
+    match perform(mm, files, call) {
+        Ok(engine) => replay.calls.push(Replayed {
+            line: event.line,
+            pid: event.pid,
+            call: call.clone(),
+            linux: ret.clone(),
+            engine,
+        }),
+        Err(NotPerformed::UnknownName(name)) => replay.skipped.push(skip(format!("unknown flag or advice `{name}`"))),
+        Err(NotPerformed::Unmodelled(name)) => replay.skipped.push(skip(format!("{name} is not modelled"))),
+        Err(NotPerformed::NoPath) => {
+            replay.skipped.push(skip("a file mapping without the file's path (strace -y)".into()))
+        }
+    }
+}
+
+fn process(tasks: &mut HashMap<Option<u32>, Task>, event: &Event, call: &ProcessCall, ret: &Ret) {
+    let Some(parent) = tasks.get(&event.pid).cloned() else { return };
+    let child = match ret {
+        Ret::Value(pid) => u32::try_from(*pid).ok(),
+        _ => None,
+    };
+    match call {
+        ProcessCall::Clone { flags } if flags.has("CLONE_VM") => {
+            if let Some(child) = child {
+                tasks.insert(Some(child), parent);
+            }
+        }
+        ProcessCall::Vfork => {
+            if let Some(child) = child {
+                tasks.insert(Some(child), parent);
+            }
+        }
+        ProcessCall::Clone { .. } | ProcessCall::Fork => {
+            let Some(child) = child else { return };
+            let copy = match parent {
+                Task::Known(space) => {
+                    let space = space.borrow();
+                    match space.mm.fork() {
+                        Ok(mm) => {
+                            Task::Known(Rc::new(RefCell::new(Space { mm: Arc::new(mm), files: space.files.clone() })))
+                        }
+                        Err(errno) => Task::Execd(format!("(a fork the engine refused: {errno:?})")),
+                    }
+                }
+                execd => execd,
+            };
+            tasks.insert(Some(child), copy);
+        }
+        ProcessCall::Execve { path } if *ret == Ret::Value(0) => {
+            tasks.insert(event.pid, Task::Execd(path.clone()));
+        }
+        ProcessCall::Execve { .. } | ProcessCall::Exit { .. } | ProcessCall::ExitGroup { .. } => {}
+    }
+}
