@@ -60,12 +60,25 @@ struct ReplayArgs {
     /// VmFlags).
     #[arg(long)]
     initial: String,
-    /// Its maps or smaps when the main process entered exit_group, to compare the layout.
+    /// Its maps or smaps when the main process entered exit_group, to compare the layout
+    /// (with smaps, VmFlags are compared too).
     #[arg(long = "final")]
     final_maps: Option<String>,
     /// The stack limit in bytes the program ran with (RLIMIT_STACK: places mmap_base).
     #[arg(long, default_value_t = 8 << 20)]
     stack_limit: u64,
+    /// Which pages the program is taken to have written (faults are not in the log):
+    /// `write-new` (the first page of every private writable range a call gives it) or
+    /// `none`.
+    #[arg(long, value_enum, default_value_t = FaultModel::WriteNew)]
+    faults: FaultModel,
+}
+
+/// `--faults`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FaultModel {
+    WriteNew,
+    None,
 }
 
 #[derive(Args)]
@@ -321,7 +334,11 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
     let log = trace::parse(&read(&args.trace)?).map_err(|error| Failure(format!("{}: {error}", args.trace)))?;
     let initial = replay::build(&maps(&args.initial)?, args.stack_limit)
         .map_err(|error| Failure(format!("{}: {error}", args.initial)))?;
-    let done = replay::run(&log, initial);
+    let faults = match args.faults {
+        FaultModel::None => replay::Faults::None,
+        FaultModel::WriteNew => replay::Faults::WriteNew,
+    };
+    let done = replay::run(&log, initial, faults);
     let layout = match &args.final_maps {
         Some(path) => {
             let engine = trace::parse_maps(&done.final_maps).expect("the engine's maps output reads back");

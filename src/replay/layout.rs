@@ -22,6 +22,8 @@ pub struct Shown {
     pub offset: u64,
     /// The path or bracketed name; empty for anonymous memory.
     pub name: String,
+    /// The `VmFlags` codes, when both layouts compared come from smaps (see [`compare`]).
+    pub vm_flags: Option<String>,
 }
 
 impl Shown {
@@ -37,15 +39,20 @@ impl Shown {
             AreaName::Anonymous => (0, String::new()),
         };
         let start = (name != "[stack]").then_some(area.start);
-        Shown { start, end: area.end, perms, offset, name }
+        let vm_flags = area.vm_flags.as_ref().map(|codes| codes.join(" "));
+        Shown { start, end: area.end, perms, offset, name, vm_flags }
     }
 }
 
 impl fmt::Display for Shown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.start {
-            Some(start) => write!(f, "{start:08x}-{:08x} {} {:08x} {}", self.end, self.perms, self.offset, self.name),
-            None => write!(f, "????????-{:08x} {} {:08x} {}", self.end, self.perms, self.offset, self.name),
+            Some(start) => write!(f, "{start:08x}-{:08x} {} {:08x} {}", self.end, self.perms, self.offset, self.name)?,
+            None => write!(f, "????????-{:08x} {} {:08x} {}", self.end, self.perms, self.offset, self.name)?,
+        }
+        match &self.vm_flags {
+            Some(codes) => write!(f, " [{codes}]"),
+            None => Ok(()),
         }
     }
 }
@@ -79,8 +86,21 @@ impl LayoutDiff {
     }
 }
 
-/// Compares the engine's layout with the real one.
+/// Compares the engine's layout with the real one. `VmFlags` are compared only when both
+/// sides have them (the real layout came from smaps).
 pub fn compare(engine: &[Shown], real: &[Shown]) -> LayoutDiff {
+    let with_flags = engine.iter().chain(real).all(|area| area.vm_flags.is_some());
+    let strip = |areas: &[Shown]| -> Vec<Shown> {
+        areas
+            .iter()
+            .map(|area| Shown { vm_flags: area.vm_flags.clone().filter(|_| with_flags), ..area.clone() })
+            .collect()
+    };
+    let (engine, real) = (strip(engine), strip(real));
+    differences(&engine, &real)
+}
+
+fn differences(engine: &[Shown], real: &[Shown]) -> LayoutDiff {
     LayoutDiff {
         extra: engine.iter().filter(|area| !real.contains(area)).cloned().collect(),
         missing: real.iter().filter(|area| !engine.contains(area)).cloned().collect(),

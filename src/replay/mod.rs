@@ -11,4 +11,4 @@ pub use calls::{perform, FileTable, NotPerformed};
 pub use initial::{build, Initial, InitialError};
 pub use layout::{compare, shown, shown_by, LayoutDiff, Shown};
 pub use report::{call_text, render};
-pub use run::{run, Replay, Replayed, Skipped};
+pub use run::{run, Faults, Replay, Replayed, Skipped};

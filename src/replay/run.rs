@@ -55,7 +55,8 @@ pub struct Replay {
     /// The main process's address space when it entered `exit_group` (or at the end of
     /// the log), and its maps then.
     pub main: Arc<Mm>,
-    /// The main process's `/proc/PID/maps` at its `exit_group` (or the end of the log).
+    /// The main process's areas at its `exit_group` (or the end of the log), as
+    /// `/proc/PID/smaps` shows them: each maps line and its `VmFlags` line.
     pub final_maps: String,
     /// The most areas the main process had at once.
     pub peak_areas: usize,
@@ -76,9 +77,26 @@ enum Task {
     Execd(String),
 }
 
+/// Which pages a replay takes the program to have written: faults are not in a log, yet they
+/// give areas their anon_vmas, which decide some merges and whether read-only anonymous
+/// memory stays charged (`VM_ACCOUNT`, `ac` in smaps).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Faults {
+    /// The program writes the first page of every private writable range a call gives it (a
+    /// new mapping, a mremap's new place or growth, brk's growth) right after the call: what
+    /// loaders, allocators and runtimes do with memory they ask for. The default: every
+    /// bundled program replays identically under it, `VmFlags` included (docs/traces.md).
+    #[default]
+    WriteNew,
+    /// No page is written by the program: anon_vmas come only from the initial layout
+    /// (smaps' anonymous pages) and from calls that populate memory themselves
+    /// (`MAP_POPULATE`, `mlock`, `MADV_POPULATE_WRITE`).
+    None,
+}
+
 /// Replays `trace` from `initial`, the layout of the log's first task (the main process)
-/// after its exec.
-pub fn run(trace: &Trace, initial: Initial) -> Replay {
+/// after its exec, with the fault model `faults`.
+pub fn run(trace: &Trace, initial: Initial, faults: Faults) -> Replay {
     let Initial { mm, .. } = initial;
     let main_pid = trace.events.first().and_then(|event| event.pid);
     let main = Rc::new(RefCell::new(Space { mm: Arc::new(mm), files: FileTable::default() }));
@@ -95,13 +113,13 @@ pub fn run(trace: &Trace, initial: Initial) -> Replay {
         match &event.action {
             Action::Memory { call, ret } => {
                 let task = tasks.get(&event.pid).cloned();
-                memory(&mut replay, task, event, call, ret);
+                memory(&mut replay, task, event, call, ret, faults);
                 let count = main.borrow().mm.snapshot().map_count();
                 replay.peak_areas = replay.peak_areas.max(count);
             }
             Action::Process { call, ret } => {
                 if event.pid == main_pid && matches!(call, ProcessCall::ExitGroup { .. }) && !ended {
-                    replay.final_maps = main.borrow().mm.maps();
+                    replay.final_maps = smaps(&main.borrow().mm);
                     ended = true;
                 }
                 // The log's first event is the exec that made the initial layout.
@@ -113,12 +131,25 @@ pub fn run(trace: &Trace, initial: Initial) -> Replay {
         }
     }
     if !ended {
-        replay.final_maps = main.borrow().mm.maps();
+        replay.final_maps = smaps(&main.borrow().mm);
     }
     replay
 }
 
-fn memory(replay: &mut Replay, task: Option<Task>, event: &Event, call: &MemoryCall, ret: &Ret) {
+/// The areas as smaps shows them, less the sizes: each maps line, then its `VmFlags`.
+fn smaps(mm: &Mm) -> String {
+    let maps = mm.maps();
+    let snapshot = mm.snapshot();
+    let mut out = String::new();
+    for (line, area) in maps.lines().zip(snapshot.vmas()) {
+        out.push_str(line);
+        out.push('\n');
+        out.push_str(&mm::vm_flags_line(area));
+    }
+    out
+}
+
+fn memory(replay: &mut Replay, task: Option<Task>, event: &Event, call: &MemoryCall, ret: &Ret, faults: Faults) {
     let skip = |why: String| Skipped { line: event.line, pid: event.pid, why };
     let space = match task {
         Some(Task::Known(space)) => space,
@@ -129,19 +160,46 @@ fn memory(replay: &mut Replay, task: Option<Task>, event: &Event, call: &MemoryC
     };
     let mut space = space.borrow_mut();
     let Space { mm, files } = &mut *space;
+    let brk_before = (faults == Faults::WriteNew).then(|| mm.brk(0));
     match perform(mm, files, call) {
-        Ok(engine) => replay.calls.push(Replayed {
-            line: event.line,
-            pid: event.pid,
-            call: call.clone(),
-            linux: ret.clone(),
-            engine,
-        }),
+        Ok(engine) => {
+            if let Some(brk_before) = brk_before {
+                write_new(mm, call, &engine, brk_before);
+            }
+            replay.calls.push(Replayed {
+                line: event.line,
+                pid: event.pid,
+                call: call.clone(),
+                linux: ret.clone(),
+                engine,
+            })
+        }
         Err(NotPerformed::UnknownName(name)) => replay.skipped.push(skip(format!("unknown flag or advice `{name}`"))),
         Err(NotPerformed::Unmodelled(name)) => replay.skipped.push(skip(format!("{name} is not modelled"))),
         Err(NotPerformed::NoPath) => {
             replay.skipped.push(skip("a file mapping without the file's path (strace -y)".into()))
         }
+    }
+}
+
+/// The `WriteNew` model: the first page of what the call gave the program, if it is private
+/// and writable, is written.
+fn write_new(mm: &Mm, call: &MemoryCall, engine: &Ret, brk_before: u64) {
+    let Ret::Value(value) = *engine else { return };
+    let written = match call {
+        MemoryCall::Mmap { .. } => Some(value),
+        MemoryCall::Mremap { addr, .. } if value != *addr => Some(value),
+        MemoryCall::Mremap { addr, old_len, new_len, .. } if new_len > old_len => Some(addr + old_len),
+        MemoryCall::Brk { .. } if value > brk_before => Some(brk_before),
+        _ => None,
+    };
+    let Some(addr) = written else { return };
+    let private_writable = mm
+        .snapshot()
+        .find(addr)
+        .is_some_and(|area| area.flags.contains(vma::VmFlags::WRITE) && !area.flags.contains(vma::VmFlags::SHARED));
+    if private_writable {
+        let _ = mm.fault(addr, mm::Access::Write);
     }
 }
 
