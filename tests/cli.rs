@@ -219,3 +219,47 @@ fn the_readmes_sample_is_what_the_main_job_prints() {
         assert!(lines.any(|line| line == want), "README line not printed (in this order): {want:?}");
     }
 }
+
+/// A bundled trace's file, as an argument.
+fn trace_file(name: &str) -> String {
+    format!("{}/tests/traces/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn replay_of_a_bundled_program_is_identical_and_exits_0() {
+    let (log, initial, last) =
+        (trace_file("perl.strace"), trace_file("perl.initial.smaps"), trace_file("perl.final.smaps"));
+    let output = maple_mm(&["replay", &log, "--initial", &initial, "--final", &last], "");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", stderr(&output));
+    assert!(stdout.contains("  brk              556/556\n"), "{stdout}");
+    assert!(stdout.ends_with("returns: 642/642 identical\nlayout: identical (51 areas)\n"), "{stdout}");
+}
+
+#[test]
+fn replay_prints_each_difference_with_its_line_and_exits_1() {
+    let (log, initial, last) =
+        (trace_file("py_mmap.strace"), trace_file("py_mmap.initial.smaps"), trace_file("py_mmap.final.smaps"));
+    let output = maple_mm(&["replay", &log, "--initial", &initial, "--final", &last, "--faults", "none"], "");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("layout: Linux has       7ffff7668000-7ffff766c000 ---p 00000000  [mr mw me ac]\n        last changed by line 83: mprotect(0x7ffff7668000, 0x4000, PROT_NONE)\n"), "{stdout}");
+    assert!(stdout.ends_with("returns: 113/113 identical\nlayout: 1 of 70 areas differ\n"), "{stdout}");
+}
+
+#[test]
+fn replay_of_unreadable_input_names_the_file_and_line_and_exits_2() {
+    let dir = std::env::temp_dir().join(format!("maple-mm-cli-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("bad.strace");
+    std::fs::write(&log, "7 brk(NULL) = 0x1000\n7 mmap(NULL, 4096, PROT_READ) = 0x2000\n").unwrap();
+    let initial = trace_file("perl.initial.maps");
+    let output = maple_mm(&["replay", log.to_str().unwrap(), "--initial", &initial], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("bad.strace: line 2: mmap: argument 4 is missing"), "{}", stderr(&output));
+    assert!(output.stdout.is_empty());
+    let output = maple_mm(&["replay", &trace_file("perl.strace"), "--initial", log.to_str().unwrap()], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("bad.strace: line 1: not a maps or smaps line"), "{}", stderr(&output));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

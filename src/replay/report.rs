@@ -11,6 +11,20 @@ use crate::trace::{MemoryCall, Ret};
 /// `layout` is the comparison with the real final layout, when one was given.
 pub fn render(replay: &Replay, layout: Option<&LayoutDiff>) -> String {
     let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} memory calls by {} process{} and {} thread{}; at most {} areas in the main process",
+        replay.calls.len() + replay.skipped.len(),
+        replay.processes,
+        if replay.processes == 1 { "" } else { "es" },
+        replay.threads,
+        if replay.threads == 1 { "" } else { "s" },
+        replay.peak_areas
+    );
+    let _ = writeln!(out, "results identical to Linux's, by call:");
+    for (name, agreeing, total) in tally(replay) {
+        let _ = writeln!(out, "  {name:<14} {agreeing:>5}/{total}");
+    }
     for call in replay.calls.iter().filter(|call| !call.agrees()) {
         let _ = writeln!(out, "line {}: {}", call.line, describe(call));
     }
@@ -18,11 +32,13 @@ pub fn render(replay: &Replay, layout: Option<&LayoutDiff>) -> String {
         let _ = writeln!(out, "line {}: not replayed: {}", skipped.line, skipped.why);
     }
     if let Some(diff) = layout {
-        for area in &diff.missing {
-            let _ = writeln!(out, "layout: Linux has       {area}");
-        }
-        for area in &diff.extra {
-            let _ = writeln!(out, "layout: the engine has  {area}");
+        for (who, areas) in [("Linux has      ", &diff.missing), ("the engine has ", &diff.extra)] {
+            for area in areas {
+                let _ = writeln!(out, "layout: {who} {area}");
+                if let Some(call) = last_touching(replay, area.start.unwrap_or(area.end - 1), area.end) {
+                    let _ = writeln!(out, "        last changed by line {}: {}", call.line, call_text(&call.call));
+                }
+            }
         }
     }
     let (agreeing, total) = (replay.calls.iter().filter(|call| call.agrees()).count(), replay.calls.len());
@@ -36,6 +52,90 @@ pub fn render(replay: &Replay, layout: Option<&LayoutDiff>) -> String {
         }
     }
     out
+}
+
+/// The last replayed call whose range meets `[start, end)`.
+fn last_touching(replay: &Replay, start: u64, end: u64) -> Option<&Replayed> {
+    replay.calls.iter().rev().find(|call| touched(call).into_iter().any(|(from, to)| from < end && start < to))
+}
+
+/// The address ranges a call acted on, as the engine placed it: none for a failed call,
+/// except those Linux does not undo on failure (mprotect, madvise and the mlock family change
+/// the areas before the one that fails).
+fn touched(call: &Replayed) -> Vec<(u64, u64)> {
+    let result = match call.engine {
+        Ret::Value(value) => Some(value),
+        _ => None,
+    };
+    let partial = matches!(
+        call.call,
+        MemoryCall::Mprotect { .. }
+            | MemoryCall::PkeyMprotect { .. }
+            | MemoryCall::Madvise { .. }
+            | MemoryCall::Mlock { .. }
+            | MemoryCall::Mlock2 { .. }
+            | MemoryCall::Munlock { .. }
+    );
+    if result.is_none() && !partial {
+        return Vec::new();
+    }
+    match &call.call {
+        MemoryCall::Mmap { len, .. } => result.map(|at| (at, at.saturating_add(*len))).into_iter().collect(),
+        MemoryCall::Mremap { addr, old_len, new_len, .. } => {
+            let moved = result.map(|at| (at, at.saturating_add(*new_len)));
+            [Some((*addr, addr.saturating_add(*old_len))), moved].into_iter().flatten().collect()
+        }
+        MemoryCall::Brk { addr } => result.map(|at| (at.min(*addr), at.max(*addr))).into_iter().collect(),
+        MemoryCall::Munmap { addr, len }
+        | MemoryCall::Mprotect { addr, len, .. }
+        | MemoryCall::PkeyMprotect { addr, len, .. }
+        | MemoryCall::Madvise { addr, len, .. }
+        | MemoryCall::Mlock { addr, len }
+        | MemoryCall::Mlock2 { addr, len, .. }
+        | MemoryCall::Munlock { addr, len }
+        | MemoryCall::Msync { addr, len, .. }
+        | MemoryCall::Mincore { addr, len }
+        | MemoryCall::Mseal { addr, len, .. } => vec![(*addr, addr.saturating_add(*len))],
+        MemoryCall::Mlockall { .. } | MemoryCall::Munlockall => Vec::new(),
+    }
+}
+
+/// Per call name, in order of first appearance: the calls whose result agrees, and all.
+fn tally(replay: &Replay) -> Vec<(&'static str, usize, usize)> {
+    let mut rows: Vec<(&'static str, usize, usize)> = Vec::new();
+    for call in &replay.calls {
+        let name = call_name(&call.call);
+        let row = match rows.iter().position(|row| row.0 == name) {
+            Some(at) => &mut rows[at],
+            None => {
+                rows.push((name, 0, 0));
+                rows.last_mut().expect("just pushed")
+            }
+        };
+        row.1 += usize::from(call.agrees());
+        row.2 += 1;
+    }
+    rows
+}
+
+fn call_name(call: &MemoryCall) -> &'static str {
+    match call {
+        MemoryCall::Mmap { .. } => "mmap",
+        MemoryCall::Munmap { .. } => "munmap",
+        MemoryCall::Mprotect { .. } => "mprotect",
+        MemoryCall::PkeyMprotect { .. } => "pkey_mprotect",
+        MemoryCall::Brk { .. } => "brk",
+        MemoryCall::Mremap { .. } => "mremap",
+        MemoryCall::Madvise { .. } => "madvise",
+        MemoryCall::Mlock { .. } => "mlock",
+        MemoryCall::Mlock2 { .. } => "mlock2",
+        MemoryCall::Munlock { .. } => "munlock",
+        MemoryCall::Mlockall { .. } => "mlockall",
+        MemoryCall::Munlockall => "munlockall",
+        MemoryCall::Msync { .. } => "msync",
+        MemoryCall::Mincore { .. } => "mincore",
+        MemoryCall::Mseal { .. } => "mseal",
+    }
 }
 
 /// A call whose result differs: the call, Linux's result and the engine's.
@@ -52,25 +152,34 @@ fn ret_text(ret: &Ret) -> String {
     }
 }
 
+/// A flag argument as strace printed it: its names and any numeric bits, or `0`.
+fn flag_text(flags: &crate::trace::Flags) -> String {
+    let mut parts: Vec<String> = flags.names.clone();
+    if flags.bits != 0 || parts.is_empty() {
+        parts.push(format!("{:#x}", flags.bits));
+    }
+    parts.join("|")
+}
+
 /// A short form of a call: its name and the arguments that place it.
 pub fn call_text(call: &MemoryCall) -> String {
     match call {
         MemoryCall::Mmap { addr, len, prot, flags, fd, offset } => {
             let file = fd.path.as_deref().map_or(String::new(), |path| format!(" {path}@{offset:#x}"));
-            format!("mmap({addr:#x}, {len:#x}, {}, {}){file}", prot.names.join("|"), flags.names.join("|"))
+            format!("mmap({addr:#x}, {len:#x}, {}, {}){file}", flag_text(prot), flag_text(flags))
         }
         MemoryCall::Munmap { addr, len } => format!("munmap({addr:#x}, {len:#x})"),
-        MemoryCall::Mprotect { addr, len, prot } => format!("mprotect({addr:#x}, {len:#x}, {})", prot.names.join("|")),
+        MemoryCall::Mprotect { addr, len, prot } => format!("mprotect({addr:#x}, {len:#x}, {})", flag_text(prot)),
         MemoryCall::PkeyMprotect { addr, len, prot, pkey } => {
-            format!("pkey_mprotect({addr:#x}, {len:#x}, {}, {pkey})", prot.names.join("|"))
+            format!("pkey_mprotect({addr:#x}, {len:#x}, {}, {pkey})", flag_text(prot))
         }
         MemoryCall::Brk { addr } => format!("brk({addr:#x})"),
         MemoryCall::Mremap { addr, old_len, new_len, flags, new_addr } => {
             let to = new_addr.map_or(String::new(), |to| format!(", {to:#x}"));
-            format!("mremap({addr:#x}, {old_len:#x}, {new_len:#x}, {}{to})", flags.names.join("|"))
+            format!("mremap({addr:#x}, {old_len:#x}, {new_len:#x}, {}{to})", flag_text(flags))
         }
         MemoryCall::Madvise { addr, len, advice } => {
-            format!("madvise({addr:#x}, {len:#x}, {})", advice.names.join("|"))
+            format!("madvise({addr:#x}, {len:#x}, {})", flag_text(advice))
         }
         MemoryCall::Mlock { addr, len } => format!("mlock({addr:#x}, {len:#x})"),
         MemoryCall::Mlock2 { addr, len, .. } => format!("mlock2({addr:#x}, {len:#x})"),

@@ -60,6 +60,10 @@ pub struct Replay {
     pub final_maps: String,
     /// The most areas the main process had at once.
     pub peak_areas: usize,
+    /// Processes the log shows (the main one, and each fork or clone without `CLONE_VM`).
+    pub processes: usize,
+    /// Threads the log shows (clones with `CLONE_VM`, vforks), the main thread not counted.
+    pub threads: usize,
 }
 
 /// An address space and the files its process has open; threads share one.
@@ -107,6 +111,8 @@ pub fn run(trace: &Trace, initial: Initial, faults: Faults) -> Replay {
         main: main.borrow().mm.clone(),
         final_maps: String::new(),
         peak_areas: main.borrow().mm.snapshot().map_count(),
+        processes: 1,
+        threads: 0,
     };
     let mut ended = false;
     for (index, event) in trace.events.iter().enumerate() {
@@ -124,7 +130,11 @@ pub fn run(trace: &Trace, initial: Initial, faults: Faults) -> Replay {
                 }
                 // The log's first event is the exec that made the initial layout.
                 if index > 0 {
-                    process(&mut tasks, event, call, ret);
+                    match process(&mut tasks, event, call, ret) {
+                        Some(Made::Thread) => replay.threads += 1,
+                        Some(Made::Process) => replay.processes += 1,
+                        None => {}
+                    }
                 }
             }
             Action::Other { .. } | Action::Ended => {}
@@ -203,25 +213,29 @@ fn write_new(mm: &Mm, call: &MemoryCall, engine: &Ret, brk_before: u64) {
     }
 }
 
-fn process(tasks: &mut HashMap<Option<u32>, Task>, event: &Event, call: &ProcessCall, ret: &Ret) {
-    let Some(parent) = tasks.get(&event.pid).cloned() else { return };
+/// What a process call made.
+enum Made {
+    Thread,
+    Process,
+}
+
+fn process(tasks: &mut HashMap<Option<u32>, Task>, event: &Event, call: &ProcessCall, ret: &Ret) -> Option<Made> {
+    let parent = tasks.get(&event.pid).cloned()?;
     let child = match ret {
         Ret::Value(pid) => u32::try_from(*pid).ok(),
         _ => None,
     };
     match call {
         ProcessCall::Clone { flags } if flags.has("CLONE_VM") => {
-            if let Some(child) = child {
-                tasks.insert(Some(child), parent);
-            }
+            tasks.insert(Some(child?), parent);
+            Some(Made::Thread)
         }
         ProcessCall::Vfork => {
-            if let Some(child) = child {
-                tasks.insert(Some(child), parent);
-            }
+            tasks.insert(Some(child?), parent);
+            Some(Made::Thread)
         }
         ProcessCall::Clone { .. } | ProcessCall::Fork => {
-            let Some(child) = child else { return };
+            let child = child?;
             let copy = match parent {
                 Task::Known(space) => {
                     let space = space.borrow();
@@ -235,10 +249,12 @@ fn process(tasks: &mut HashMap<Option<u32>, Task>, event: &Event, call: &Process
                 execd => execd,
             };
             tasks.insert(Some(child), copy);
+            Some(Made::Process)
         }
         ProcessCall::Execve { path } if *ret == Ret::Value(0) => {
             tasks.insert(event.pid, Task::Execd(path.clone()));
+            None
         }
-        ProcessCall::Execve { .. } | ProcessCall::Exit { .. } | ProcessCall::ExitGroup { .. } => {}
+        ProcessCall::Execve { .. } | ProcessCall::Exit { .. } | ProcessCall::ExitGroup { .. } => None,
     }
 }
