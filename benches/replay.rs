@@ -11,6 +11,10 @@
 //!   a write to the data part and an mprotect of its RELRO part), then an allocator's
 //!   anonymous mappings: grown with mremap, some unmapped, some touched.
 //!
+//! And `strace`: the five real programs of `tests/traces/` replayed from their logs
+//! (`maple_mm::replay`): building the initial layout from smaps and every memory call, in
+//! memory calls per second (the logs are parsed beforehand).
+//!
 //! Both sides build the whole window's state and report it, so the kernel side also pays for a
 //! fork and for reading `/proc/self/smaps` once per script: the ratio is per script, not per
 //! call. `kernel-in-place` (trace-mix only: its scripts seal nothing, so they leave nothing
@@ -127,9 +131,50 @@ fn replay_calls(scripts: &[Script], observed: bool) {
     }
 }
 
+/// The five real programs: each log with its initial areas.
+fn real_programs() -> Vec<(maple_mm::trace::Trace, Vec<maple_mm::trace::MapsArea>)> {
+    ["py_threads", "py_mmap", "perl", "git", "cc1"]
+        .iter()
+        .map(|name| {
+            let read = |ext: &str| {
+                let path = format!("{}/tests/traces/{name}.{ext}", env!("CARGO_MANIFEST_DIR"));
+                std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+            };
+            let log = maple_mm::trace::parse(&read("strace")).expect("a bundled log reads");
+            let areas = maple_mm::trace::parse_maps(&read("initial.smaps")).expect("a bundled smaps reads");
+            (log, areas)
+        })
+        .collect()
+}
+
+fn strace(c: &mut Criterion) {
+    use maple_mm::replay::{build, run, Faults};
+    use maple_mm::trace::Action;
+    let programs = real_programs();
+    let calls = programs
+        .iter()
+        .flat_map(|(log, _)| &log.events)
+        .filter(|event| matches!(event.action, Action::Memory { .. }))
+        .count();
+    let mut group = c.benchmark_group("replay/strace");
+    group.throughput(Throughput::Elements(calls as u64));
+    group.bench_function("engine", |b| {
+        b.iter(|| {
+            for (log, areas) in &programs {
+                let initial = build(areas, 8 << 20).expect("a bundled layout builds");
+                let done = run(log, initial, Faults::WriteNew);
+                assert!(done.calls.iter().all(|call| call.agrees()));
+                black_box(done);
+            }
+        })
+    });
+    group.finish();
+}
+
 fn replay(c: &mut Criterion) {
     bench(c, "random", &random_scripts(), false);
     bench(c, "trace-mix", &trace_scripts(), true);
+    strace(c);
 }
 
 criterion_group!(benches, replay);
