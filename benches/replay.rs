@@ -161,7 +161,7 @@ fn strace(c: &mut Criterion) {
     group.bench_function("engine", |b| {
         b.iter(|| {
             for (log, areas) in &programs {
-                let initial = build(areas, 8 << 20).expect("a bundled layout builds");
+                let initial = build(areas, 8 << 20, None).expect("a bundled layout builds");
                 let done = run(log, initial, Faults::WriteNew);
                 assert!(done.calls.iter().all(|call| call.agrees()));
                 black_box(done);

@@ -64,9 +64,14 @@ struct ReplayArgs {
     /// (with smaps, VmFlags are compared too).
     #[arg(long = "final")]
     final_maps: Option<String>,
-    /// The stack limit in bytes the program ran with (RLIMIT_STACK: places mmap_base).
+    /// The stack limit in bytes the program ran with (RLIMIT_STACK: places mmap_base as
+    /// Linux does with address randomisation off).
     #[arg(long, default_value_t = 8 << 20)]
     stack_limit: u64,
+    /// mmap_base itself (hexadecimal with 0x, or decimal), overriding the one the stack limit
+    /// gives.
+    #[arg(long, value_parser = parse_address)]
+    mmap_base: Option<u64>,
     /// Which pages the program is taken to have written (faults are not in the log):
     /// `write-new` (the first page of every private writable range a call gives it) or
     /// `none`.
@@ -332,7 +337,7 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
     let read = |path: &str| std::fs::read_to_string(path).map_err(|error| Failure(format!("{path}: {error}")));
     let maps = |path: &str| trace::parse_maps(&read(path)?).map_err(|error| Failure(format!("{path}: {error}")));
     let log = trace::parse(&read(&args.trace)?).map_err(|error| Failure(format!("{}: {error}", args.trace)))?;
-    let initial = replay::build(&maps(&args.initial)?, args.stack_limit)
+    let initial = replay::build(&maps(&args.initial)?, args.stack_limit, args.mmap_base)
         .map_err(|error| Failure(format!("{}: {error}", args.initial)))?;
     let faults = match args.faults {
         FaultModel::None => replay::Faults::None,
@@ -351,4 +356,13 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
         && done.skipped.is_empty()
         && layout.as_ref().is_none_or(|diff| diff.is_empty());
     Ok(if identical { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// An address argument: `0x` hexadecimal or decimal.
+fn parse_address(text: &str) -> Result<u64, String> {
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map_err(|_| format!("`{text}` is not an address (0x... or decimal)"))
 }

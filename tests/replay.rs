@@ -14,7 +14,7 @@ fn data(file: &str) -> String {
 fn the_initial_layout_is_the_real_one() {
     for name in PROGRAMS {
         let areas = parse_maps(&data(&format!("{name}.initial.smaps"))).unwrap();
-        let initial = build(&areas, 8 << 20).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let initial = build(&areas, 8 << 20, None).unwrap_or_else(|e| panic!("{name}: {e}"));
         let real = shown(&parse_maps(&data(&format!("{name}.initial.maps"))).unwrap());
         let diff = compare(&shown_by(&initial.mm), &real);
         assert!(diff.is_empty(), "{name}: {diff:#?}");
@@ -34,7 +34,7 @@ fn replayed(
     use maple_mm::replay::{render, run};
     let log = maple_mm::trace::parse(&data(&format!("{name}.strace"))).unwrap();
     let areas = parse_maps(&data(&format!("{name}.initial.smaps"))).unwrap();
-    let done = run(&log, build(&areas, 8 << 20).unwrap(), faults);
+    let done = run(&log, build(&areas, 8 << 20, None).unwrap(), faults);
     let engine = shown(&parse_maps(&done.final_maps).unwrap());
     let real = shown(&parse_maps(&data(&format!("{name}.final.smaps"))).unwrap());
     let diff = compare(&engine, &real);

@@ -43,7 +43,8 @@ pub struct Initial {
 }
 
 /// Builds the address space `areas` describe, for a process whose stack limit is
-/// `stack_limit` bytes (which places `mmap_base`).
+/// `stack_limit` bytes, which places `mmap_base` as Linux does with randomisation off unless
+/// `mmap_base` gives it.
 ///
 /// The heap starts where Linux starts it: at the end of the executable's areas (its file
 /// areas and the bss right after them); the executable is the lowest mapped file. `[stack]`
@@ -52,8 +53,9 @@ pub struct Initial {
 /// installed. Flags come from smaps' `VmFlags`; a maps file gets the flags Linux gives such
 /// areas (see docs/traces.md). An area has an anon_vma when smaps shows anonymous pages in
 /// it, or, without smaps, when it is private and writable.
-pub fn build(areas: &[MapsArea], stack_limit: u64) -> Result<Initial, InitialError> {
+pub fn build(areas: &[MapsArea], stack_limit: u64, mmap_base: Option<u64>) -> Result<Initial, InitialError> {
     let mut layout = Layout::for_stack_limit(stack_limit);
+    layout.mmap_base = mmap_base.unwrap_or(layout.mmap_base);
     layout.brk_start = heap_start(areas).ok_or(InitialError::NoExecutable)?;
     if let Some(stack) = areas.iter().find(|area| is_named(area, "[stack]")) {
         layout.start_stack = stack.end - 1;
