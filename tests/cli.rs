@@ -202,22 +202,52 @@ fn a_closed_pipe_ends_the_program_quietly() {
     assert!(output.stderr.is_empty(), "{}", stderr(&output));
 }
 
-/// The README's sample of the main job's output is what the main job prints: every line of
-/// the sample but `...` appears in the output, in the same order.
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-#[test]
-fn the_readmes_sample_is_what_the_main_job_prints() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
-    let section = readme.split("### What the main job prints").nth(1).expect("the README's section");
-    let sample = section.split("```text\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a sample");
-    let output = maple_mm(&["diff", "--explain", &format!("{root}/examples/scripts/demo.ops")], "");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let printed = String::from_utf8(output.stdout).unwrap();
+/// Every line of `sample` but `...` appears in `printed`, in the same order.
+fn printed_in_order(sample: &str, printed: &str) {
     let mut lines = printed.lines();
     for want in sample.lines().filter(|line| *line != "...") {
         assert!(lines.any(|line| line == want), "README line not printed (in this order): {want:?}");
     }
+}
+
+/// The `n`-th `text` sample of the README after `heading`.
+fn readme_sample(heading: &str, n: usize) -> String {
+    let readme = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let section = readme.split(heading).nth(1).expect("the README's section");
+    let sample = section.split("```text\n").nth(n + 1).and_then(|rest| rest.split("```").next()).expect("a sample");
+    sample.to_string()
+}
+
+/// The README's sample of the main job's output is what the main job prints (the command as
+/// the README gives it).
+#[test]
+fn the_readmes_sample_is_what_the_main_job_prints() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = maple_mm(
+        &[
+            "replay",
+            &format!("{root}/tests/traces/py_threads.strace"),
+            "--initial",
+            &format!("{root}/tests/traces/py_threads.initial.smaps"),
+            "--final",
+            &format!("{root}/tests/traces/py_threads.final.smaps"),
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    printed_in_order(&readme_sample("### What the main job prints", 0), &printed);
+}
+
+/// The README's sample of the op-script demo is what `diff --explain` prints for it.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn the_readmes_op_script_sample_is_what_diff_explain_prints() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = maple_mm(&["diff", "--explain", &format!("{root}/examples/scripts/demo.ops")], "");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    printed_in_order(&readme_sample("### Op scripts: every merge rule, against the live kernel", 0), &printed);
 }
 
 /// A bundled trace's file, as an argument.
