@@ -42,7 +42,7 @@ pub fn explain(script: &Script) -> Result<String, LimitError> {
         let result = if op.leaves_window(script.window) { OpResult::SkipOutOfWindow } else { replay.apply(op) };
         let _ = writeln!(out, "{}\t# {op}", OpLine { n: index + 1, result });
         let after = window_areas(&replay, script.window);
-        describe(&mut out, &before, &after);
+        describe(&mut out, &before, &after, Addresses::WindowPages);
         before = after;
     }
     for note in script.notes_before(script.ops.len()) {
@@ -59,22 +59,37 @@ fn window_areas(replay: &Replay, window: u64) -> Vec<Arc<Vma>> {
     snap.vmas_in(WINDOW_BASE, Replay::addr(window)).cloned().collect()
 }
 
-/// `[start,end) perms` in window pages.
-fn label(vma: &Vma) -> String {
+/// How addresses are written: a script's window pages, or a real program's hexadecimal
+/// addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Addresses {
+    /// Page numbers in the op-script window.
+    WindowPages,
+    /// Addresses in hexadecimal, as `/proc/PID/maps` writes them.
+    Hex,
+}
+
+impl Addresses {
+    fn show(self, addr: u64) -> String {
+        match self {
+            Addresses::WindowPages => ((addr - WINDOW_BASE) / PAGE_SIZE).to_string(),
+            Addresses::Hex => format!("{addr:x}"),
+        }
+    }
+}
+
+/// `[start,end) perms`.
+fn label(vma: &Vma, at: Addresses) -> String {
     let flag = |f: VmFlags, c: char| if vma.flags.contains(f) { c } else { '-' };
     format!(
         "[{},{}) {}{}{}{}",
-        page(vma.start),
-        page(vma.end),
+        at.show(vma.start),
+        at.show(vma.end),
         flag(VmFlags::READ, 'r'),
         flag(VmFlags::WRITE, 'w'),
         flag(VmFlags::EXEC, 'x'),
         if vma.flags.contains(VmFlags::MAYSHARE) { 's' } else { 'p' }
     )
-}
-
-fn page(addr: u64) -> u64 {
-    (addr - WINDOW_BASE) / PAGE_SIZE
 }
 
 /// Whether two versions of an area differ in anything the output or merging sees.
@@ -83,20 +98,53 @@ fn same_version(a: &Vma, b: &Vma) -> bool {
     (a.start, a.end, a.pgoff, a.flags) == (b.start, b.end, b.pgoff, b.flags) && anon(a) == anon(b)
 }
 
-/// The lines for one op: areas new, changed and gone, then the touching pairs it left apart.
-fn describe(out: &mut String, before: &[Arc<Vma>], after: &[Arc<Vma>]) {
+/// What one call did to the areas, in counts (see [`describe`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Effect {
+    /// Areas that are new.
+    pub created: usize,
+    /// Areas that changed (grew, shrank, got flags or an anon_vma).
+    pub changed: usize,
+    /// Areas that merged into another.
+    pub merged_away: usize,
+    /// Areas that went away otherwise (unmapped).
+    pub gone: usize,
+    /// Touching pairs the call left apart.
+    pub kept_apart: usize,
+}
+
+/// Writes the lines for one call: areas new (`+`), changed (`~`) and gone (`-`, merged or
+/// unmapped), then the touching pairs it left apart with the rule that keeps them apart (`|`);
+/// returns the counts.
+///
+/// ```
+/// use maple_mm::explain::{describe, Addresses};
+/// use vma::{VmFlags, Vma};
+/// use std::sync::Arc;
+/// let left = Arc::new(Vma::new(0x1000, 0x2000, 1, VmFlags::READ));
+/// let right = Arc::new(Vma::new(0x2000, 0x3000, 2, VmFlags::READ | VmFlags::WRITE));
+/// let mut out = String::new();
+/// let effect = describe(&mut out, &[left.clone()], &[left, right], Addresses::Hex);
+/// assert_eq!(effect.created, 1);
+/// assert!(out.contains("+ [2000,3000) rw-p new"));
+/// assert!(out.contains("stay apart: flags differ"));
+/// ```
+pub fn describe(out: &mut String, before: &[Arc<Vma>], after: &[Arc<Vma>], at: Addresses) -> Effect {
+    let mut effect = Effect::default();
     let old: HashMap<VmaId, &Arc<Vma>> = before.iter().map(|v| (v.id(), v)).collect();
     let new_ids: HashMap<VmaId, &Arc<Vma>> = after.iter().map(|v| (v.id(), v)).collect();
     let mut touched = Vec::new();
     for vma in after {
         match old.get(&vma.id()) {
             None => {
-                let _ = writeln!(out, "  + {} new", label(vma));
+                let _ = writeln!(out, "  + {} new", label(vma, at));
                 touched.push(vma.id());
+                effect.created += 1;
             }
             Some(was) if !same_version(was, vma) => {
-                let _ = writeln!(out, "  ~ {}", change(was, vma));
+                let _ = writeln!(out, "  ~ {}", change(was, vma, at));
                 touched.push(vma.id());
+                effect.changed += 1;
             }
             Some(_) => {}
         }
@@ -105,10 +153,12 @@ fn describe(out: &mut String, before: &[Arc<Vma>], after: &[Arc<Vma>]) {
         let into = after.iter().find(|v| v.start <= gone.start && gone.end <= v.end && v.id() != gone.id());
         match into {
             Some(survivor) => {
-                let _ = writeln!(out, "  - {} merged into {}", label(gone), label(survivor));
+                let _ = writeln!(out, "  - {} merged into {}", label(gone, at), label(survivor, at));
+                effect.merged_away += 1;
             }
             None => {
-                let _ = writeln!(out, "  - {} gone", label(gone));
+                let _ = writeln!(out, "  - {} gone", label(gone, at));
+                effect.gone += 1;
             }
         }
     }
@@ -123,17 +173,19 @@ fn describe(out: &mut String, before: &[Arc<Vma>], after: &[Arc<Vma>]) {
                 "compatible, but this op does not merge them (only a range an op maps or changes is merged)".to_string()
             }
         };
-        let _ = writeln!(out, "  | {} and {} stay apart: {why}", label(left), label(right));
+        let _ = writeln!(out, "  | {} and {} stay apart: {why}", label(left, at), label(right, at));
+        effect.kept_apart += 1;
     }
+    effect
 }
 
 /// How one area changed.
-fn change(was: &Vma, now: &Vma) -> String {
-    let mut text = label(was);
+fn change(was: &Vma, now: &Vma, at: Addresses) -> String {
+    let mut text = label(was, at);
     let mut parts = Vec::new();
     if (was.start, was.end) != (now.start, now.end) {
         let verb = if now.end - now.start > was.end - was.start { "grew" } else { "shrank" };
-        parts.push(format!("{verb} to [{},{})", page(now.start), page(now.end)));
+        parts.push(format!("{verb} to [{},{})", at.show(now.start), at.show(now.end)));
     }
     let (added, removed) = (now.flags - was.flags, was.flags - now.flags);
     for (sign, flags) in [('+', added), ('-', removed)] {

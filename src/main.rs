@@ -77,6 +77,10 @@ struct ReplayArgs {
     /// `none`.
     #[arg(long, value_enum, default_value_t = FaultModel::WriteNew)]
     faults: FaultModel,
+    /// Print each call's effect on the areas (new, changed, merged, gone) and why touching
+    /// areas stayed apart, then a summary of merges and splits, before the check.
+    #[arg(long)]
+    explain: bool,
 }
 
 /// `--faults`.
@@ -343,7 +347,13 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
         FaultModel::None => replay::Faults::None,
         FaultModel::WriteNew => replay::Faults::WriteNew,
     };
-    let done = replay::run(&log, initial, faults);
+    let done = if args.explain {
+        let (done, text, summary) = replay::explain(&log, initial, faults);
+        print!("{text}{summary}");
+        done
+    } else {
+        replay::run(&log, initial, faults)
+    };
     let layout = match &args.final_maps {
         Some(path) => {
             let engine = trace::parse_maps(&done.final_maps).expect("the engine's maps output reads back");

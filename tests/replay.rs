@@ -77,3 +77,32 @@ fn the_fault_model_decides_one_area_of_py_mmap() {
         assert_eq!(shown(&diff.extra), ["7ffff7668000-7ffff766c000 ---p 00000000  [mr mw me]"]);
     }
 }
+
+/// `--explain`: each call's effect, and a summary whose counts add up: the areas at the end
+/// are those at the start, plus new ranges of their own and splits, less unmapped areas, areas
+/// merged away and the neighbours a new range joined on both sides.
+#[test]
+fn the_explanation_accounts_for_every_area() {
+    use maple_mm::replay::{explain, Faults};
+    for name in ["py_threads", "perl", "git", "cc1"] {
+        let log = maple_mm::trace::parse(&data(&format!("{name}.strace"))).unwrap();
+        let areas = parse_maps(&data(&format!("{name}.initial.smaps"))).unwrap();
+        let initial = build(&areas, 8 << 20, None).unwrap();
+        let start = initial.mm.snapshot().map_count();
+        let (done, text, summary) = explain(&log, initial, Faults::WriteNew);
+        let end = done.main.snapshot().map_count();
+        let grown = start + summary.created + summary.splits;
+        let shrunk = summary.unmapped + summary.merged_existing + summary.joined_both;
+        assert_eq!(grown - shrunk, end, "{name}: {summary:?}");
+        assert_eq!(text.lines().filter(|line| line.starts_with("line ")).count(), done.calls.len(), "{name}");
+    }
+    let log = maple_mm::trace::parse(&data("py_threads.strace")).unwrap();
+    let areas = parse_maps(&data("py_threads.initial.smaps")).unwrap();
+    let (_, text, _) = explain(&log, build(&areas, 8 << 20, None).unwrap(), Faults::WriteNew);
+    let libm_text =
+        "line 6 [25450]: mmap(0x7ffff7ee7000, 0x74000, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE) \
+                     /usr/lib/x86_64-linux-gnu/libm.so.6@0x10000 = 0x7ffff7ee7000\n  \
+                     ~ [7ffff7ed7000,7ffff7fb7000) r--p: shrank to [7ffff7ed7000,7ffff7ee7000)\n  \
+                     + [7ffff7ee7000,7ffff7f5b000) r-xp new\n";
+    assert!(text.contains(libm_text), "{text}");
+}

@@ -41,6 +41,16 @@ pub enum NotPerformed {
     NoPath,
 }
 
+impl std::fmt::Display for NotPerformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotPerformed::UnknownName(name) => write!(f, "unknown flag or advice `{name}`"),
+            NotPerformed::Unmodelled(name) => write!(f, "{name} is not modelled"),
+            NotPerformed::NoPath => write!(f, "a file mapping without the file's path (strace -y)"),
+        }
+    }
+}
+
 /// Performs `call` on `mm`, returning what the engine answered.
 pub fn perform(mm: &Mm, files: &mut FileTable, call: &MemoryCall) -> Result<Ret, NotPerformed> {
     let done = |result: Result<(), Errno>| result.map(|()| 0);

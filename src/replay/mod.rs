@@ -2,13 +2,15 @@
 //! each call's result and the final layout compared with what Linux did (docs/traces.md).
 
 mod calls;
+mod explain;
 mod initial;
 mod layout;
 mod report;
 mod run;
 
 pub use calls::{perform, FileTable, NotPerformed};
+pub use explain::{explain, Summary};
 pub use initial::{build, Initial, InitialError};
 pub use layout::{compare, shown, shown_by, LayoutDiff, Shown};
 pub use report::{call_text, render};
-pub use run::{run, Faults, Replay, Replayed, Skipped};
+pub use run::{run, run_watched, Faults, Replay, Replayed, Skipped, Watch, WatchFn};

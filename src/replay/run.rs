@@ -7,8 +7,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use mm::Mm;
+use vma::Vma;
 
-use super::calls::{perform, FileTable, NotPerformed};
+use super::calls::{perform, FileTable};
 use super::Initial;
 use crate::trace::{Action, Event, MemoryCall, ProcessCall, Ret, Trace};
 
@@ -98,9 +99,21 @@ pub enum Faults {
     None,
 }
 
+/// What a watcher of a replay sees of each memory call performed: the call as replayed, and
+/// the task's areas before and after it.
+pub type Watch<'w> = &'w mut WatchFn<'w>;
+
+/// A watcher's function (see [`Watch`]).
+pub type WatchFn<'w> = dyn FnMut(&Replayed, &[Arc<Vma>], &[Arc<Vma>]) + 'w;
+
 /// Replays `trace` from `initial`, the layout of the log's first task (the main process)
 /// after its exec, with the fault model `faults`.
 pub fn run(trace: &Trace, initial: Initial, faults: Faults) -> Replay {
+    run_watched(trace, initial, faults, None)
+}
+
+/// [`run`], showing each performed call to `watch`.
+pub fn run_watched(trace: &Trace, initial: Initial, faults: Faults, mut watch: Option<Watch<'_>>) -> Replay {
     let Initial { mm, .. } = initial;
     let main_pid = trace.events.first().and_then(|event| event.pid);
     let main = Rc::new(RefCell::new(Space { mm: Arc::new(mm), files: FileTable::default() }));
@@ -119,7 +132,7 @@ pub fn run(trace: &Trace, initial: Initial, faults: Faults) -> Replay {
         match &event.action {
             Action::Memory { call, ret } => {
                 let task = tasks.get(&event.pid).cloned();
-                memory(&mut replay, task, event, call, ret, faults);
+                memory(&mut replay, task, event, (call, ret), faults, watch.as_deref_mut());
                 let count = main.borrow().mm.snapshot().map_count();
                 replay.peak_areas = replay.peak_areas.max(count);
             }
@@ -159,7 +172,14 @@ fn smaps(mm: &Mm) -> String {
     out
 }
 
-fn memory(replay: &mut Replay, task: Option<Task>, event: &Event, call: &MemoryCall, ret: &Ret, faults: Faults) {
+fn memory<'w>(
+    replay: &mut Replay,
+    task: Option<Task>,
+    event: &Event,
+    (call, ret): (&MemoryCall, &Ret),
+    faults: Faults,
+    watch: Option<&mut WatchFn<'w>>,
+) {
     let skip = |why: String| Skipped { line: event.line, pid: event.pid, why };
     let space = match task {
         Some(Task::Known(space)) => space,
@@ -170,26 +190,21 @@ fn memory(replay: &mut Replay, task: Option<Task>, event: &Event, call: &MemoryC
     };
     let mut space = space.borrow_mut();
     let Space { mm, files } = &mut *space;
+    let areas = |mm: &Mm| -> Vec<Arc<Vma>> { mm.snapshot().vmas().cloned().collect() };
+    let before = watch.is_some().then(|| areas(mm));
     let brk_before = (faults == Faults::WriteNew).then(|| mm.brk(0));
-    match perform(mm, files, call) {
-        Ok(engine) => {
-            if let Some(brk_before) = brk_before {
-                write_new(mm, call, &engine, brk_before);
-            }
-            replay.calls.push(Replayed {
-                line: event.line,
-                pid: event.pid,
-                call: call.clone(),
-                linux: ret.clone(),
-                engine,
-            })
-        }
-        Err(NotPerformed::UnknownName(name)) => replay.skipped.push(skip(format!("unknown flag or advice `{name}`"))),
-        Err(NotPerformed::Unmodelled(name)) => replay.skipped.push(skip(format!("{name} is not modelled"))),
-        Err(NotPerformed::NoPath) => {
-            replay.skipped.push(skip("a file mapping without the file's path (strace -y)".into()))
-        }
+    let engine = match perform(mm, files, call) {
+        Ok(engine) => engine,
+        Err(not) => return replay.skipped.push(skip(not.to_string())),
+    };
+    if let Some(brk_before) = brk_before {
+        write_new(mm, call, &engine, brk_before);
     }
+    let replayed = Replayed { line: event.line, pid: event.pid, call: call.clone(), linux: ret.clone(), engine };
+    if let (Some(watch), Some(before)) = (watch, before) {
+        watch(&replayed, &before, &areas(mm));
+    }
+    replay.calls.push(replayed);
 }
 
 /// The `WriteNew` model: the first page of what the call gave the program, if it is private

@@ -1,0 +1,147 @@
+//! `maple-mm replay --explain`: a real program's replay with, after each call, what it did to
+//! the task's areas and why touching areas stayed apart, and a summary of merges and splits.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use vma::Vma;
+
+use super::report::call_text;
+use super::run::{run_watched, Faults, Replay, Replayed};
+use super::Initial;
+use crate::explain::{describe, Addresses, Effect};
+use crate::trace::{MemoryCall, Ret, Trace};
+
+/// How the calls of a replay changed the areas, in all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// New ranges that became areas of their own (merged with nothing).
+    pub created: usize,
+    /// New ranges (mmap, brk growth, a mremap's new place or growth) that joined the area
+    /// before them, the area after them, or both.
+    pub joined_left: usize,
+    /// See `joined_left`.
+    pub joined_right: usize,
+    /// See `joined_left`.
+    pub joined_both: usize,
+    /// Areas that merged away when a call changed existing ranges (mprotect, madvise, mlock,
+    /// ...): merges of existing ranges.
+    pub merged_existing: usize,
+    /// Areas split off an existing one (by a change to part of it, an unmap of its middle, or
+    /// a mapping over part of it).
+    pub splits: usize,
+    /// Areas unmapped.
+    pub unmapped: usize,
+    /// Touching pairs left apart, counted after each call that touched one of them.
+    pub kept_apart: usize,
+}
+
+/// Replays `trace` with the explanation of each call; returns the replay, the text and the
+/// summary.
+pub fn explain(trace: &Trace, initial: Initial, faults: Faults) -> (Replay, String, Summary) {
+    let mut text = String::new();
+    let mut summary = Summary::default();
+    let mut watch = |call: &Replayed, before: &[Arc<Vma>], after: &[Arc<Vma>]| {
+        let pid = call.pid.map_or(String::new(), |pid| format!(" [{pid}]"));
+        let _ = writeln!(text, "line {}{pid}: {} = {}", call.line, call_text(&call.call), ret_text(&call.engine));
+        let effect = describe(&mut text, before, after, Addresses::Hex);
+        if effect.created + effect.changed + effect.merged_away + effect.gone == 0 {
+            let _ = writeln!(text, "  = no area changed");
+        }
+        count(&mut summary, call, effect, before, after);
+    };
+    let replay = run_watched(trace, initial, faults, Some(&mut watch));
+    (replay, text, summary)
+}
+
+fn ret_text(ret: &Ret) -> String {
+    match ret {
+        Ret::Value(value) if *value > 0xffff => format!("{value:#x}"),
+        Ret::Value(value) => value.to_string(),
+        Ret::Error(errno) => errno.clone(),
+        Ret::Unknown => "?".to_string(),
+    }
+}
+
+/// The new range a call gave the program, if it gave one.
+fn new_range(call: &Replayed) -> Option<(u64, u64)> {
+    let Ret::Value(at) = call.engine else { return None };
+    match &call.call {
+        MemoryCall::Mmap { len, .. } => Some((at, at + len.next_multiple_of(vma::PAGE_SIZE))),
+        MemoryCall::Mremap { addr, new_len, .. } if at != *addr => Some((at, at + new_len)),
+        MemoryCall::Mremap { addr, old_len, new_len, .. } if new_len > old_len => {
+            Some((addr + old_len, addr + new_len))
+        }
+        _ => None,
+    }
+}
+
+fn count(summary: &mut Summary, call: &Replayed, effect: Effect, before: &[Arc<Vma>], after: &[Arc<Vma>]) {
+    summary.unmapped += effect.gone;
+    summary.kept_apart += effect.kept_apart;
+    let Some((start, end)) = new_range(call).or_else(|| brk_growth(call, before, after)) else {
+        summary.merged_existing += effect.merged_away;
+        summary.splits += effect.created;
+        return;
+    };
+    // The area now holding the new range, if it is one that existed before: the range merged
+    // into it (and the area reaches past the range on the side of each neighbour it joined).
+    let holder = after.iter().find(|area| area.start <= start && end <= area.end);
+    match holder.filter(|area| before.iter().any(|old| old.id() == area.id())) {
+        Some(area) => {
+            let (left, right) = (area.start < start, area.end > end);
+            match (left, right) {
+                (true, true) => summary.joined_both += 1,
+                (true, false) => summary.joined_left += 1,
+                (false, true) => summary.joined_right += 1,
+                (false, false) => summary.created += 1,
+            }
+            let absorbed = usize::from(left && right);
+            summary.merged_existing += effect.merged_away.saturating_sub(absorbed);
+            summary.splits += effect.created;
+        }
+        None => {
+            // The new range is one of the areas created; the others are pieces of an area it
+            // was mapped over.
+            summary.created += 1;
+            summary.splits += effect.created.saturating_sub(1);
+            summary.merged_existing += effect.merged_away;
+        }
+    }
+}
+
+/// The range brk added to the heap, from the areas before and after.
+fn brk_growth(call: &Replayed, before: &[Arc<Vma>], after: &[Arc<Vma>]) -> Option<(u64, u64)> {
+    let MemoryCall::Brk { .. } = call.call else { return None };
+    let covered = |areas: &[Arc<Vma>]| areas.iter().map(|area| area.end - area.start).sum::<u64>();
+    let (old, new) = (covered(before), covered(after));
+    if new <= old {
+        return None;
+    }
+    let Ret::Value(brk) = call.engine else { return None };
+    Some((brk - (new - old), brk))
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "summary:")?;
+        writeln!(f, "  new ranges that became areas of their own: {}", self.created)?;
+        writeln!(
+            f,
+            "  new ranges merged into a neighbour (merge_new_range): {} with the area before, {} with the area after, {} with both",
+            self.joined_left, self.joined_right, self.joined_both
+        )?;
+        writeln!(
+            f,
+            "  areas merged away by changes to existing ranges (merge_existing_range): {}",
+            self.merged_existing
+        )?;
+        writeln!(f, "  splits of existing areas: {}", self.splits)?;
+        writeln!(f, "  areas unmapped: {}", self.unmapped)?;
+        writeln!(
+            f,
+            "  touching pairs left apart, counted after each call that touched one (rules above): {}",
+            self.kept_apart
+        )
+    }
+}
