@@ -6,11 +6,18 @@
 //! - the result is the same when the same text is read again (no dependence on hash order);
 //! - for a log that parses, every event names a line of the text that holds the call it
 //!   came from, and the events are ordered as `parse` documents: by the line they took
-//!   effect on, which is never before the line they start on.
+//!   effect on, which is never before the line they start on;
+//! - a log that parses replays from perl's initial layout (`maple-mm replay`'s work, the
+//!   explanation included) without panicking, every memory call either replayed or listed as
+//!   not replayed.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use maple_mm::replay::{self, Faults};
 use maple_mm::trace::{self, Action};
+
+/// The layout the replays start from: perl's at its first instruction.
+const INITIAL: &str = include_str!("../../tests/traces/perl.initial.smaps");
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -31,4 +38,10 @@ fuzz_target!(|data: &[u8]| {
         };
         assert!(line.contains(name), "event {event:?} names line {}: {line}", event.line);
     }
+    let areas = trace::parse_maps(INITIAL).expect("the bundled smaps reads");
+    let initial = replay::build(&areas, 8 << 20, None).expect("the bundled layout builds");
+    let (done, _text, _summary) = replay::explain(&parsed, initial, Faults::WriteNew);
+    let memory = parsed.events.iter().filter(|event| matches!(event.action, Action::Memory { .. })).count();
+    assert_eq!(done.calls.len() + done.skipped.len(), memory, "a memory call neither replayed nor listed");
+    let _ = replay::render(&done, None);
 });
