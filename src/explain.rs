@@ -107,14 +107,14 @@ pub struct Effect {
     pub changed: usize,
     /// Areas that merged into another.
     pub merged_away: usize,
-    /// Areas that went away otherwise (unmapped).
+    /// Areas that went away otherwise (unmapped, or replaced by a mapping over them).
     pub gone: usize,
     /// Touching pairs the call left apart.
     pub kept_apart: usize,
 }
 
-/// Writes the lines for one call: areas new (`+`), changed (`~`) and gone (`-`, merged or
-/// unmapped), then the touching pairs it left apart with the rule that keeps them apart (`|`);
+/// Writes the lines for one call: areas new (`+`), changed (`~`) and gone (`-`: merged into an
+/// area that was there before, replaced by a new one mapped over it, or unmapped), then the touching pairs it left apart with the rule that keeps them apart (`|`);
 /// returns the counts.
 ///
 /// ```
@@ -150,11 +150,17 @@ pub fn describe(out: &mut String, before: &[Arc<Vma>], after: &[Arc<Vma>], at: A
         }
     }
     for gone in before.iter().filter(|v| !new_ids.contains_key(&v.id())) {
+        // An area that existed before and now covers this one absorbed it; a new one mapped
+        // over it replaced it.
         let into = after.iter().find(|v| v.start <= gone.start && gone.end <= v.end && v.id() != gone.id());
         match into {
-            Some(survivor) => {
+            Some(survivor) if old.contains_key(&survivor.id()) => {
                 let _ = writeln!(out, "  - {} merged into {}", label(gone, at), label(survivor, at));
                 effect.merged_away += 1;
+            }
+            Some(survivor) => {
+                let _ = writeln!(out, "  - {} replaced by {}", label(gone, at), label(survivor, at));
+                effect.gone += 1;
             }
             None => {
                 let _ = writeln!(out, "  - {} gone", label(gone, at));

@@ -106,3 +106,45 @@ fn the_explanation_accounts_for_every_area() {
                      + [7ffff7ee7000,7ffff7f5b000) r-xp new\n";
     assert!(text.contains(libm_text), "{text}");
 }
+
+/// The merge cases of `--explain`'s summary on a log made for them: each call's effect worked
+/// out by hand from Linux's rules (no faults, so no anon_vma keeps anything apart; making rw
+/// memory read-only drops its `ac`, so equal access means equal flags).
+#[test]
+fn the_explanation_counts_each_merge_case() {
+    use maple_mm::replay::{explain, ExistingCases, Faults};
+    let base = 0x1000_0000u64;
+    let page = |n: u64| format!("{:#x}", base + n * 4096);
+    let mprotect =
+        |from: u64, to: u64, prot: &str| format!("1 mprotect({}, {}, {prot}) = 0", page(from), (to - from) * 4096);
+    let fixed = |from: u64, to: u64, prot: &str| {
+        let (at, len) = (page(from), (to - from) * 4096);
+        format!("1 mmap({at}, {len}, {prot}, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0) = {at}")
+    };
+    let (rw, r, rx) = ("PROT_READ|PROT_WRITE", "PROT_READ", "PROT_READ|PROT_EXEC");
+    let log = [
+        "1 execve(\"/bin/x\", [\"x\"], 0x7ffe /* 0 vars */) = 0".to_string(),
+        fixed(0, 6, rw),    // [0,6) rw: a new area
+        mprotect(1, 2, r),  // rw | r | rw: two splits
+        mprotect(3, 4, r),  // rw | r | rw | r | rw: two splits
+        mprotect(2, 3, r),  // [1,4) r: both neighbours absorb the middle
+        mprotect(1, 2, rw), // [0,2) rw, [2,4) r: the start of the middle joins the area before
+        mprotect(3, 4, rw), // [2,3) r, [3,6) rw: the end of the middle joins the area after
+        mprotect(2, 3, rx), // [2,3) r-x: no merge
+        mprotect(3, 6, rx), // [2,6) r-x: all of the middle joins the area before
+        fixed(6, 7, r),     // [6,7) r: a new area
+        mprotect(2, 6, r),  // [2,7) r: all of the middle joins the area after
+    ]
+    .join("\n");
+    let trace = maple_mm::trace::parse(&log).unwrap();
+    let maps = parse_maps("00400000-00401000 r--p 00000000 fe:00 1                          /bin/x\n").unwrap();
+    let (done, text, summary) = explain(&trace, build(&maps, 8 << 20, None).unwrap(), Faults::None);
+    assert!(done.calls.iter().all(|call| call.agrees()), "{text}");
+    let cases = ExistingCases { both: 1, left_full: 1, left_partial: 1, right_full: 1, right_partial: 1 };
+    assert_eq!(summary.existing, cases, "{text}");
+    // Merged away: two by the merge into both neighbours, one by each full merge.
+    assert_eq!((summary.created, summary.splits, summary.merged_existing), (2, 4, 4), "{text}");
+    let areas: Vec<(u64, u64)> =
+        done.main.snapshot().vmas_in(base, base + 7 * 4096).map(|v| (v.start, v.end)).collect();
+    assert_eq!(areas, [(base, base + 2 * 4096), (base + 2 * 4096, base + 7 * 4096)], "{text}");
+}

@@ -25,8 +25,10 @@ pub struct Summary {
     /// See `joined_left`.
     pub joined_both: usize,
     /// Areas that merged away when a call changed existing ranges (mprotect, madvise, mlock,
-    /// ...): merges of existing ranges.
+    /// ...).
     pub merged_existing: usize,
+    /// Merges of a changed existing range (Linux's `merge_existing_range`), by case.
+    pub existing: ExistingCases,
     /// Areas split off an existing one (by a change to part of it, an unmap of its middle, or
     /// a mapping over part of it).
     pub splits: usize,
@@ -34,6 +36,21 @@ pub struct Summary {
     pub unmapped: usize,
     /// Touching pairs left apart, counted after each call that touched one of them.
     pub kept_apart: usize,
+}
+
+/// The five cases of `merge_existing_range`, counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExistingCases {
+    /// The area before absorbed the middle one and the one after.
+    pub both: usize,
+    /// The area before absorbed all of the middle one.
+    pub left_full: usize,
+    /// The area before absorbed the start of the middle one.
+    pub left_partial: usize,
+    /// The area after absorbed all of the middle one.
+    pub right_full: usize,
+    /// The area after absorbed the end of the middle one.
+    pub right_partial: usize,
 }
 
 /// Replays `trace` with the explanation of each call; returns the replay, the text and the
@@ -82,6 +99,7 @@ fn count(summary: &mut Summary, call: &Replayed, effect: Effect, before: &[Arc<V
     let Some((start, end)) = new_range(call).or_else(|| brk_growth(call, before, after)) else {
         summary.merged_existing += effect.merged_away;
         summary.splits += effect.created;
+        existing_cases(&mut summary.existing, before, after);
         return;
     };
     // The area now holding the new range, if it is one that existed before: the range merged
@@ -110,6 +128,32 @@ fn count(summary: &mut Summary, call: &Replayed, effect: Effect, before: &[Arc<V
     }
 }
 
+/// Classifies the merges of a call that changed existing ranges: each area that existed
+/// before and grew absorbed its neighbours' ranges; the areas that went away inside what it
+/// gained tell whole absorptions from partial ones.
+fn existing_cases(cases: &mut ExistingCases, before: &[Arc<Vma>], after: &[Arc<Vma>]) {
+    for area in after {
+        let Some(was) = before.iter().find(|old| old.id() == area.id()) else { continue };
+        let gained = |from: u64, to: u64| {
+            let gone = |old: &&Arc<Vma>| after.iter().all(|new| new.id() != old.id());
+            before.iter().filter(gone).filter(|old| from <= old.start && old.end <= to).count()
+        };
+        match (area.start < was.start, area.end > was.end) {
+            (false, true) => match gained(was.end, area.end) {
+                0 => cases.left_partial += 1,
+                1 => cases.left_full += 1,
+                _ => cases.both += 1,
+            },
+            (true, false) => match gained(area.start, was.start) {
+                0 => cases.right_partial += 1,
+                _ => cases.right_full += 1,
+            },
+            (true, true) => cases.both += 1,
+            (false, false) => {}
+        }
+    }
+}
+
 /// The range brk added to the heap, from the areas before and after.
 fn brk_growth(call: &Replayed, before: &[Arc<Vma>], after: &[Arc<Vma>]) -> Option<(u64, u64)> {
     let MemoryCall::Brk { .. } = call.call else { return None };
@@ -131,9 +175,16 @@ impl std::fmt::Display for Summary {
             "  new ranges merged into a neighbour (merge_new_range): {} with the area before, {} with the area after, {} with both",
             self.joined_left, self.joined_right, self.joined_both
         )?;
+        let cases = &self.existing;
         writeln!(
             f,
-            "  areas merged away by changes to existing ranges (merge_existing_range): {}",
+            "  changed existing ranges merged (merge_existing_range): {} into both neighbours; into the area before: \
+             {} all of the middle area, {} part of it; into the area after: {} all, {} part ({} areas merged away)",
+            cases.both,
+            cases.left_full,
+            cases.left_partial,
+            cases.right_full,
+            cases.right_partial,
             self.merged_existing
         )?;
         writeln!(f, "  splits of existing areas: {}", self.splits)?;

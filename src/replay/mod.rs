@@ -9,7 +9,7 @@ mod report;
 mod run;
 
 pub use calls::{perform, FileTable, NotPerformed};
-pub use explain::{explain, Summary};
+pub use explain::{explain, ExistingCases, Summary};
 pub use initial::{build, Initial, InitialError};
 pub use layout::{compare, shown, shown_by, LayoutDiff, Shown};
 pub use report::{call_text, render};
