@@ -273,7 +273,11 @@ fn replay_prints_each_difference_with_its_line_and_exits_1() {
     let output = maple_mm(&["replay", &log, "--initial", &initial, "--final", &last, "--faults", "none"], "");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("layout: Linux has       7ffff7668000-7ffff766c000 ---p 00000000  [mr mw me ac]\n        last changed by line 83: mprotect(0x7ffff7668000, 0x4000, PROT_NONE)\n"), "{stdout}");
+    let difference = "layout: Linux has       7ffff7668000-7ffff766c000 ---p 00000000  [mr mw me ac]\n        \
+                      last changed by line 83: mprotect(0x7ffff7668000, 0x4000, PROT_NONE)\n        \
+                      the area before: 7ffff7660000-7ffff7668000 rw-p 00000000  [rd wr mr mw me ac]\n        \
+                      the area after:  7ffff766c000-7ffff7680000 rw-p 00000000  [rd wr mr mw me ac]\n";
+    assert!(stdout.contains(difference), "{stdout}");
     assert!(stdout.ends_with("returns: 113/113 identical\nlayout: 1 of 70 areas differ\n"), "{stdout}");
 }
 

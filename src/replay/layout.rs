@@ -68,7 +68,8 @@ pub fn shown_by(mm: &Mm) -> Vec<Shown> {
     shown(&parse_maps(&mm.maps()).expect("the engine's maps output reads back"))
 }
 
-/// Where two layouts differ: the areas only one of them has, in address order.
+/// Where two layouts differ: the areas only one of them has, in address order, and both
+/// layouts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LayoutDiff {
     /// Areas the engine has and the real process does not.
@@ -77,6 +78,20 @@ pub struct LayoutDiff {
     pub missing: Vec<Shown>,
     /// How many areas the real layout has.
     pub expected: usize,
+    /// The engine's layout, as compared.
+    pub engine: Vec<Shown>,
+    /// The real layout, as compared.
+    pub real: Vec<Shown>,
+}
+
+impl LayoutDiff {
+    /// The areas on either side of `area` in `layout` (the engine's or the real one).
+    pub fn around<'d>(layout: &'d [Shown], area: &Shown) -> (Option<&'d Shown>, Option<&'d Shown>) {
+        match layout.iter().position(|shown| shown == area) {
+            Some(at) => (at.checked_sub(1).map(|before| &layout[before]), layout.get(at + 1)),
+            None => (None, None),
+        }
+    }
 }
 
 impl LayoutDiff {
@@ -105,5 +120,7 @@ fn differences(engine: &[Shown], real: &[Shown]) -> LayoutDiff {
         extra: engine.iter().filter(|area| !real.contains(area)).cloned().collect(),
         missing: real.iter().filter(|area| !engine.contains(area)).cloned().collect(),
         expected: real.len(),
+        engine: engine.to_vec(),
+        real: real.to_vec(),
     }
 }

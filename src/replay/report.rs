@@ -32,11 +32,18 @@ pub fn render(replay: &Replay, layout: Option<&LayoutDiff>) -> String {
         let _ = writeln!(out, "line {}: not replayed: {}", skipped.line, skipped.why);
     }
     if let Some(diff) = layout {
-        for (who, areas) in [("Linux has      ", &diff.missing), ("the engine has ", &diff.extra)] {
+        let sides = [("Linux has      ", &diff.missing, &diff.real), ("the engine has ", &diff.extra, &diff.engine)];
+        for (who, areas, layout) in sides {
             for area in areas {
                 let _ = writeln!(out, "layout: {who} {area}");
                 if let Some(call) = last_touching(replay, area.start.unwrap_or(area.end - 1), area.end) {
                     let _ = writeln!(out, "        last changed by line {}: {}", call.line, call_text(&call.call));
+                }
+                let (before, after) = LayoutDiff::around(layout, area);
+                for (place, neighbour) in [("the area before:", before), ("the area after: ", after)] {
+                    if let Some(neighbour) = neighbour {
+                        let _ = writeln!(out, "        {place} {neighbour}");
+                    }
                 }
             }
         }
