@@ -148,3 +148,18 @@ fn the_explanation_counts_each_merge_case() {
         done.main.snapshot().vmas_in(base, base + 7 * 4096).map(|v| (v.start, v.end)).collect();
     assert_eq!(areas, [(base, base + 2 * 4096), (base + 2 * 4096, base + 7 * 4096)], "{text}");
 }
+
+/// A layout caught later in a program's life (its final smaps, with a `[heap]`, thread stacks,
+/// arenas) is built as exactly: the heap made by brk up to its end, the break there.
+#[test]
+fn a_layout_with_a_heap_is_built_as_it_is() {
+    for name in PROGRAMS {
+        let areas = parse_maps(&data(&format!("{name}.final.smaps"))).unwrap();
+        let heap = areas.iter().find(|a| a.name == maple_mm::trace::AreaName::Special("[heap]".into())).unwrap();
+        let built = build(&areas, 8 << 20, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(built.mm.brk(0), heap.end, "{name}");
+        let real = shown(&parse_maps(&data(&format!("{name}.final.maps"))).unwrap());
+        let diff = compare(&shown_by(&built.mm), &real);
+        assert!(diff.is_empty(), "{name}: {diff:#?}");
+    }
+}

@@ -47,7 +47,8 @@ pub struct Initial {
 /// `mmap_base` gives it.
 ///
 /// The heap starts where Linux starts it: at the end of the executable's areas (its file
-/// areas and the bss right after them); the executable is the lowest mapped file. `[stack]`
+/// areas and the bss right after them); the executable is the lowest mapped file. A `[heap]`
+/// in the layout is made by brk, from its start to its end (the break). `[stack]`
 /// is named through `start_stack`; `[vdso]`, `[vvar]` and other bracketed names through a
 /// special mapping's name hook; `[vsyscall]` is the gate area, outside the task, and is not
 /// installed. Flags come from smaps' `VmFlags`; a maps file gets the flags Linux gives such
@@ -56,18 +57,40 @@ pub struct Initial {
 pub fn build(areas: &[MapsArea], stack_limit: u64, mmap_base: Option<u64>) -> Result<Initial, InitialError> {
     let mut layout = Layout::for_stack_limit(stack_limit);
     layout.mmap_base = mmap_base.unwrap_or(layout.mmap_base);
-    layout.brk_start = heap_start(areas).ok_or(InitialError::NoExecutable)?;
+    let heap = areas.iter().find(|area| is_named(area, "[heap]"));
+    layout.brk_start = match heap {
+        Some(heap) => heap.start,
+        None => heap_start(areas).ok_or(InitialError::NoExecutable)?,
+    };
     if let Some(stack) = areas.iter().find(|area| is_named(area, "[stack]")) {
         layout.start_stack = stack.end - 1;
     }
     let limits = Limits { stack: stack_limit, ..Limits::default() };
     let mm = Mm::with_layout(layout, limits);
     let mut files = HashMap::new();
-    for area in areas.iter().filter(|area| !is_named(area, "[vsyscall]")) {
+    let installed = |area: &&MapsArea| !is_named(area, "[vsyscall]") && !is_named(area, "[heap]");
+    for area in areas.iter().filter(installed) {
         let vma = area_vma(area, &mut files)?;
         mm.install(vma).map_err(|errno| InitialError::Refused(area.start, errno))?;
     }
+    if let Some(heap) = heap {
+        grow_heap(&mm, heap)?;
+    }
     Ok(Initial { mm, files })
+}
+
+/// A heap already in the layout (a process caught after its start) is made as brk makes it,
+/// so that the break is its end and later brk calls move it; written pages give it its
+/// anon_vma.
+fn grow_heap(mm: &Mm, heap: &MapsArea) -> Result<(), InitialError> {
+    if mm.brk(heap.end) != heap.end {
+        return Err(InitialError::Refused(heap.start, mm::Errno::ENOMEM));
+    }
+    let written = heap.anonymous_kb.map_or(true, |kb| kb > 0);
+    if written {
+        mm.fault(heap.start, mm::Access::Write).map_err(|_| InitialError::Refused(heap.start, mm::Errno::EFAULT))?;
+    }
+    Ok(())
 }
 
 fn is_named(area: &MapsArea, name: &str) -> bool {
