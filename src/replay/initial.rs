@@ -86,7 +86,7 @@ fn grow_heap(mm: &Mm, heap: &MapsArea) -> Result<(), InitialError> {
     if mm.brk(heap.end) != heap.end {
         return Err(InitialError::Refused(heap.start, mm::Errno::ENOMEM));
     }
-    let written = heap.anonymous_kb.map_or(true, |kb| kb > 0);
+    let written = heap.anonymous_kb.is_none_or(|kb| kb > 0);
     if written {
         mm.fault(heap.start, mm::Access::Write).map_err(|_| InitialError::Refused(heap.start, mm::Errno::EFAULT))?;
     }
