@@ -163,3 +163,25 @@ fn a_layout_with_a_heap_is_built_as_it_is() {
         assert!(diff.is_empty(), "{name}: {diff:#?}");
     }
 }
+
+/// mlockall and munlockall are replayed: what is mapped, and what comes after `MCL_FUTURE`,
+/// gets locked; munlockall unlocks everything.
+#[test]
+fn mlockall_is_replayed() {
+    use maple_mm::replay::{run, Faults};
+    let log = "\
+1 execve(\"/bin/x\", [\"x\"], 0x7ffe /* 0 vars */) = 0
+1 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7ffff7ffd000
+1 mlockall(MCL_CURRENT|MCL_FUTURE) = 0
+1 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7ffff7ffc000
+1 mlockall(MCL_ONFAULT) = -1 EINVAL (Invalid argument)
+";
+    let trace = maple_mm::trace::parse(log).unwrap();
+    let maps = parse_maps("00400000-00401000 r--p 00000000 fe:00 1                          /bin/x\n").unwrap();
+    let done = run(&trace, build(&maps, 8 << 20, None).unwrap(), Faults::WriteNew);
+    assert!(done.skipped.is_empty() && done.calls.iter().all(|call| call.agrees()), "{:?}", done.calls);
+    // The executable's area and the first mapping by MCL_CURRENT, the second by MCL_FUTURE.
+    let snapshot = done.main.snapshot();
+    assert_eq!(snapshot.map_count(), 3, "{}", done.final_maps);
+    assert!(snapshot.vmas().all(|v| v.flags.contains(vma::VmFlags::LOCKED)), "{}", done.final_maps);
+}

@@ -205,6 +205,24 @@ bit_set! {
 }
 
 bit_set! {
+    /// `mlockall` flags.
+    ///
+    /// ```
+    /// use mm::MlockallFlags;
+    /// assert_eq!((MlockallFlags::CURRENT | MlockallFlags::FUTURE).bits(), 3);
+    /// ```
+    MlockallFlags {
+        /// `MCL_CURRENT`: lock every page mapped now.
+        CURRENT = 0x1;
+        /// `MCL_FUTURE`: lock every page mapped from now on.
+        FUTURE = 0x2;
+        /// `MCL_ONFAULT`: with the others, lock pages as they are faulted in and populate
+        /// nothing.
+        ONFAULT = 0x4;
+    }
+}
+
+bit_set! {
     /// `mseal` flags (an `unsigned long` in the system call). Linux 6.18 defines none: any
     /// bit is EINVAL. [`MsealFlags::from_bits`] passes raw bits through for the call to check.
     ///

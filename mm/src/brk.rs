@@ -43,7 +43,12 @@ impl Mm {
         let done = if addr <= old {
             self.shrink_heap(&mut txn, new_end, old_end)
         } else {
-            self.grow_heap(&mut txn, heap.start_brk, old_end, new_end)
+            let grown = self.grow_heap(&mut txn, heap.start_brk, old_end, new_end, heap.def_flags);
+            if grown.is_ok() && heap.def_flags.contains(VmFlags::LOCKED) {
+                // mlockall(MCL_FUTURE): the new part is populated, errors ignored.
+                let _ = self.populate(&mut txn, old_end, new_end, true);
+            }
+            grown
         };
         self.publish(txn);
         if done.is_ok() {
@@ -60,7 +65,14 @@ impl Mm {
         }
     }
 
-    fn grow_heap(&self, txn: &mut VmaTxn<'_>, start_brk: u64, old_end: u64, new_end: u64) -> Result<(), Errno> {
+    fn grow_heap(
+        &self,
+        txn: &mut VmaTxn<'_>,
+        start_brk: u64,
+        old_end: u64,
+        new_end: u64,
+        def_flags: VmFlags,
+    ) -> Result<(), Errno> {
         // check_brk_limits: the new part must be a valid fixed range (below the task size).
         self.check_fixed_range(old_end, new_end - old_end)?;
         let guard_gap = self.layout.stack_guard_gap;
@@ -70,14 +82,26 @@ impl Mm {
             }
         }
         let heap_vma = txn.prev(old_end).map(|(_, v)| v.clone()).filter(|v| v.start >= start_brk);
-        self.do_brk_flags(txn, heap_vma, old_end, new_end - old_end)
+        self.do_brk_flags(txn, heap_vma, old_end, new_end - old_end, def_flags)
     }
 
-    /// do_brk_flags: an anonymous read-write charged area at `[addr, addr + len)`,
-    /// expanding `heap_vma` when it ends at `addr`.
-    fn do_brk_flags(&self, txn: &mut VmaTxn<'_>, heap_vma: Option<Arc<Vma>>, addr: u64, len: u64) -> Result<(), Errno> {
-        let flags =
-            VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC | VmFlags::ACCOUNT;
+    /// do_brk_flags: an anonymous read-write charged area at `[addr, addr + len)` with the
+    /// flags every new area gets (`def_flags`), expanding `heap_vma` when it ends at `addr`.
+    fn do_brk_flags(
+        &self,
+        txn: &mut VmaTxn<'_>,
+        heap_vma: Option<Arc<Vma>>,
+        addr: u64,
+        len: u64,
+        def_flags: VmFlags,
+    ) -> Result<(), Errno> {
+        let flags = VmFlags::READ
+            | VmFlags::WRITE
+            | VmFlags::MAYREAD
+            | VmFlags::MAYWRITE
+            | VmFlags::MAYEXEC
+            | VmFlags::ACCOUNT
+            | def_flags;
         self.check_address_space(&Areas(txn), len / PAGE_SIZE)?;
         self.check_data_limit(&Areas(txn), flags, len / PAGE_SIZE)?;
         if txn.map_count() > self.limits().max_map_count {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use vma::{AnonRef, VmFlags, Vma};
 
-use crate::mm::Areas;
+use crate::mm::{Areas, Heap};
 use crate::{Errno, Mm, Observer};
 
 impl Mm {
@@ -52,7 +52,9 @@ impl Mm {
     fn fork_child(&self, observer: Option<Arc<dyn Observer>>) -> Result<Mm, Errno> {
         let heap = self.write_lock();
         let child = Mm::with_layout(self.layout, self.limits());
-        *child.lock.lock() = *heap;
+        // The child keeps the heap; mlockall's lock bits for future areas are not inherited
+        // (mm_init keeps only VM_INIT_DEF_MASK of def_flags).
+        *child.lock.lock() = Heap { def_flags: VmFlags::EMPTY, ..*heap };
         if let Some(observer) = observer {
             child.observe(observer);
         }

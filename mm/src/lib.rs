@@ -46,7 +46,7 @@ mod placement;
 mod request;
 mod rlimit;
 
-pub use args::{Access, Advice, MapFlags, MlockFlags, MremapFlags, MsealFlags, Prot};
+pub use args::{Access, Advice, MapFlags, MlockFlags, MlockallFlags, MremapFlags, MsealFlags, Prot};
 pub use errno::{Errno, Signal};
 pub use fault::{Backing, Fault};
 pub use file::OpenFile;

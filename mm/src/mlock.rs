@@ -1,11 +1,11 @@
-//! mlock, mlock2, munlock and mseal.
+//! mlock, mlock2, munlock, mlockall, munlockall and mseal.
 
 use std::sync::Arc;
 
 use vma::{vma_modify_in, VmFlags, Vma, VmaChange, VmaTxn, PAGE_SIZE};
 
 use crate::mm::{aligned, ensure, page_align, Areas};
-use crate::{Errno, MlockFlags, Mm, MsealFlags};
+use crate::{Errno, MlockFlags, MlockallFlags, Mm, MsealFlags};
 
 /// The lock bits (`VM_LOCKED_MASK`).
 const LOCK_BITS: VmFlags = VmFlags::from_bits(VmFlags::LOCKED.bits() | VmFlags::LOCKONFAULT.bits());
@@ -64,6 +64,81 @@ impl Mm {
         // Also after an error: the areas before a hole keep their change, as in Linux.
         self.publish(txn);
         done
+    }
+
+    /// `mlockall(flags)`: with `CURRENT`, locks every area (and populates them, unless
+    /// `ONFAULT`); with `FUTURE`, every area mapped or grown from now on (mmap, brk) is
+    /// locked. EINVAL for no flags, unknown ones or `ONFAULT` alone; EPERM without a lock
+    /// allowance; ENOMEM with `CURRENT` when everything mapped exceeds `RLIMIT_MEMLOCK`
+    /// (without `CAP_IPC_LOCK`). As in Linux, an area that cannot be changed (a split past
+    /// the map count) is skipped, and population errors are ignored.
+    ///
+    /// ```
+    /// use mm::{MapFlags, MlockallFlags, Mm, Prot};
+    /// use vma::VmFlags;
+    /// let mm = Mm::new();
+    /// let anon = MapFlags::PRIVATE | MapFlags::ANONYMOUS;
+    /// let a = mm.mmap(0, 4096, Prot::READ, anon, None, 0).unwrap();
+    /// mm.mlockall(MlockallFlags::CURRENT | MlockallFlags::FUTURE).unwrap();
+    /// let b = mm.mmap(0, 4096, Prot::READ, anon, None, 0).unwrap();
+    /// assert!(mm.snapshot().vmas().all(|v| v.flags.contains(VmFlags::LOCKED)));
+    /// mm.munlockall().unwrap();
+    /// assert!(mm.snapshot().vmas().all(|v| !v.flags.contains(VmFlags::LOCKED)));
+    /// # let _ = (a, b);
+    /// ```
+    pub fn mlockall(&self, flags: MlockallFlags) -> Result<(), Errno> {
+        let known = MlockallFlags::CURRENT | MlockallFlags::FUTURE | MlockallFlags::ONFAULT;
+        let valid = flags != MlockallFlags::NONE && flags.without(known) == MlockallFlags::NONE;
+        ensure(valid && flags != MlockallFlags::ONFAULT, Errno::EINVAL)?;
+        self.check_can_mlock()?;
+        let mut state = self.write_lock();
+        let limits = self.limits();
+        if flags.contains(MlockallFlags::CURRENT) && !limits.ipc_lock {
+            let mapped: u64 = self.snapshot().vmas().map(|v| v.pages()).sum();
+            ensure(mapped <= limits.memlock / PAGE_SIZE, Errno::ENOMEM)?;
+        }
+        let mut txn = self.vmas.transaction();
+        self.apply_mlockall(&mut txn, &mut state.def_flags, flags);
+        if flags.contains(MlockallFlags::CURRENT) && !flags.contains(MlockallFlags::ONFAULT) {
+            // mm_populate(0, TASK_SIZE): errors are ignored.
+            let _ = self.populate(&mut txn, 0, self.layout.task_size, true);
+        }
+        self.publish(txn);
+        Ok(())
+    }
+
+    /// `munlockall()`: unlocks every area and stops locking future ones.
+    ///
+    /// ```
+    /// let mm = mm::Mm::new();
+    /// assert_eq!(mm.munlockall(), Ok(()));
+    /// ```
+    pub fn munlockall(&self) -> Result<(), Errno> {
+        let mut state = self.write_lock();
+        let mut txn = self.vmas.transaction();
+        self.apply_mlockall(&mut txn, &mut state.def_flags, MlockallFlags::NONE);
+        self.publish(txn);
+        Ok(())
+    }
+
+    /// `apply_mlockall_flags`: the lock bits of future areas, then of every area now (each
+    /// area's failure ignored).
+    fn apply_mlockall(&self, txn: &mut VmaTxn<'_>, def_flags: &mut VmFlags, flags: MlockallFlags) {
+        let onfault = if flags.contains(MlockallFlags::ONFAULT) { VmFlags::LOCKONFAULT } else { VmFlags::EMPTY };
+        *def_flags = *def_flags - LOCK_BITS;
+        if flags.contains(MlockallFlags::FUTURE) {
+            *def_flags |= VmFlags::LOCKED | onfault;
+            if !flags.contains(MlockallFlags::CURRENT) {
+                return;
+            }
+        }
+        let bits = if flags.contains(MlockallFlags::CURRENT) { VmFlags::LOCKED | onfault } else { VmFlags::EMPTY };
+        let areas: Vec<Arc<Vma>> = Areas(txn).within(0, u64::MAX).cloned().collect();
+        for vma in areas {
+            if let Ok(current) = txn.current(&vma).cloned() {
+                let _ = lock_one(txn, &current, current.start, current.end, (current.flags - LOCK_BITS) | bits);
+            }
+        }
     }
 
     fn do_mlock(&self, addr: u64, len: u64, bits: VmFlags) -> Result<(), Errno> {

@@ -34,11 +34,13 @@ pub struct Mm {
     pub(crate) call: Mutex<CallState>,
 }
 
-/// The heap's bounds, kept under the writer lock.
+/// What the writer lock guards besides the tree: the heap's bounds, and the flags every new
+/// area gets (`mm->def_flags`: the lock bits `mlockall(MCL_FUTURE)` sets).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Heap {
     pub(crate) start_brk: u64,
     pub(crate) brk: u64,
+    pub(crate) def_flags: VmFlags,
 }
 
 impl Default for Mm {
@@ -67,7 +69,7 @@ impl Mm {
     pub fn with_layout(layout: Layout, limits: Limits) -> Mm {
         Mm {
             vmas: VmaTree::with_max_map_count(limits.max_map_count),
-            lock: Mutex::new(Heap { start_brk: layout.brk_start, brk: layout.brk_start }),
+            lock: Mutex::new(Heap { start_brk: layout.brk_start, brk: layout.brk_start, def_flags: VmFlags::EMPTY }),
             layout,
             limits: RwLock::new(limits.with_hard_limits_raised()),
             call: Mutex::default(),

@@ -104,9 +104,9 @@ impl Mm {
         if !request.flags.contains(MapFlags::ANONYMOUS) {
             request.file.ok_or(Errno::EBADF)?;
         }
-        let _lock = self.write_lock();
+        let state = self.write_lock();
         let mut txn = self.vmas.transaction();
-        let mapped = self.do_mmap(&mut txn, &request);
+        let mapped = self.do_mmap(&mut txn, &request, state.def_flags);
         if let Ok((addr, Some(len))) = mapped {
             // mm_populate: errors are ignored, the mapping stays.
             let _ = self.populate(&mut txn, addr, addr + len, true);
@@ -116,8 +116,14 @@ impl Mm {
         mapped.map(|(addr, _)| addr)
     }
 
-    /// do_mmap: returns the address and the length to populate, if any.
-    fn do_mmap(&self, txn: &mut VmaTxn<'_>, request: &MapRequest<'_>) -> Result<(u64, Option<u64>), Errno> {
+    /// do_mmap: returns the address and the length to populate, if any. `def_flags` are the
+    /// flags every new area gets (mlockall's lock bits).
+    fn do_mmap(
+        &self,
+        txn: &mut VmaTxn<'_>,
+        request: &MapRequest<'_>,
+        def_flags: VmFlags,
+    ) -> Result<(u64, Option<u64>), Errno> {
         let MapRequest { addr, len, prot, mut flags, .. } = *request;
         let file = request.file.filter(|_| !flags.contains(MapFlags::ANONYMOUS));
         let pgoff = request.offset / PAGE_SIZE;
@@ -132,7 +138,7 @@ impl Mm {
         ensure(pgoff.checked_add(len / PAGE_SIZE).is_some(), Errno::EOVERFLOW)?;
         ensure(txn.map_count() <= self.limits().max_map_count, Errno::ENOMEM)?;
         let mut vm_flags =
-            prot_flags(prot) | map_flags(flags) | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
+            prot_flags(prot) | map_flags(flags) | def_flags | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
         let shared = flags.map_type() != MapFlags::PRIVATE;
         let area = AreaRequest {
             hint: addr,
@@ -146,6 +152,8 @@ impl Mm {
         }
         if flags.contains(MapFlags::LOCKED) {
             self.check_can_mlock()?;
+        }
+        if vm_flags.contains(VmFlags::LOCKED) {
             ensure(self.mlock_future_ok(&Areas(txn), len), Errno::EAGAIN)?;
         }
         let (file, pgoff, try_merge) = match file {

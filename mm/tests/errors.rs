@@ -308,3 +308,25 @@ fn install_refuses_bad_ranges_and_overlaps() {
     limited.install(Vma::new(BASE, BASE + P, 0, VmFlags::READ)).unwrap();
     refused(&limited, Errno::ENOMEM, |mm| mm.install(Vma::new(BASE + 2 * P, BASE + 3 * P, 0, VmFlags::READ)));
 }
+
+#[test]
+fn mlockall_refusals_change_nothing() {
+    use mm::MlockallFlags as Mcl;
+    let mm = Mm::new();
+    mm.mmap(BASE, 2 * P, RW, anon_fixed(), None, 0).unwrap();
+    for flags in [Mcl::NONE, Mcl::ONFAULT, Mcl::from_bits(8), Mcl::CURRENT | Mcl::from_bits(8)] {
+        refused(&mm, Errno::EINVAL, |mm| mm.mlockall(flags));
+    }
+    let no_allowance = Limits { memlock: 0, ipc_lock: false, ..Limits::default() };
+    let mm = Mm::with_layout(Default::default(), no_allowance);
+    mm.mmap(BASE, 2 * P, RW, anon_fixed(), None, 0).unwrap();
+    refused(&mm, Errno::EPERM, |mm| mm.mlockall(Mcl::CURRENT));
+    // One page of allowance, two mapped: CURRENT is refused, FUTURE alone is not checked.
+    let one_page = Limits { memlock: P, ipc_lock: false, ..Limits::default() };
+    let mm = Mm::with_layout(Default::default(), one_page);
+    mm.mmap(BASE, 2 * P, RW, anon_fixed(), None, 0).unwrap();
+    refused(&mm, Errno::ENOMEM, |mm| mm.mlockall(Mcl::CURRENT | Mcl::FUTURE));
+    assert_eq!(mm.mlockall(Mcl::FUTURE), Ok(()));
+    // And a mapping that would pass the allowance is then refused, as a locked one.
+    assert_eq!(mm.mmap(BASE + 4 * P, 2 * P, RW, anon_fixed(), None, 0), Err(Errno::EAGAIN));
+}

@@ -233,3 +233,47 @@ fn installed_areas_stay_as_given_and_are_named_as_linux_names_them() {
     let child = mm.fork().unwrap();
     assert_eq!(child.maps(), maps);
 }
+
+#[test]
+fn mlockall_locks_what_is_mapped_now_and_what_comes_later() {
+    use mm::MlockallFlags as Mcl;
+    let page = vma::PAGE_SIZE;
+    let locked =
+        |mm: &Mm, addr: u64| mm.snapshot().find(addr).unwrap().flags & (VmFlags::LOCKED | VmFlags::LOCKONFAULT);
+    let anon = MapFlags::PRIVATE | MapFlags::ANONYMOUS;
+    let rw = Prot::READ | Prot::WRITE;
+    let mm = Mm::new();
+    let a = mm.mmap(0, 2 * page, rw, anon, None, 0).unwrap();
+    mm.mlockall(Mcl::CURRENT).unwrap();
+    assert_eq!(locked(&mm, a), VmFlags::LOCKED);
+    // Populated: the write faults gave the private writable area its anon_vma.
+    assert!(mm.snapshot().find(a).unwrap().anon.is_some());
+    // CURRENT alone leaves later mappings unlocked.
+    let b = mm.mmap(0, page, Prot::READ, anon, None, 0).unwrap();
+    assert_eq!(locked(&mm, b), VmFlags::EMPTY);
+    // FUTURE alone changes no area that exists, and locks every new one (mmap and brk).
+    mm.mlockall(Mcl::FUTURE).unwrap();
+    assert_eq!((locked(&mm, a), locked(&mm, b)), (VmFlags::LOCKED, VmFlags::EMPTY));
+    let c = mm.mmap(0, page, rw, anon, None, 0).unwrap();
+    assert_eq!(locked(&mm, c), VmFlags::LOCKED);
+    assert!(mm.snapshot().find(c).unwrap().anon.is_some());
+    let start_brk = mm.brk(0);
+    assert_eq!(mm.brk(start_brk + page), start_brk + page);
+    assert_eq!(locked(&mm, start_brk), VmFlags::LOCKED);
+    // A forked child locks nothing in the future, and its copies are unlocked.
+    let child = mm.fork().unwrap();
+    assert_eq!(locked(&child, a), VmFlags::EMPTY);
+    let d = child.mmap(0, page, rw, anon, None, 0).unwrap();
+    assert_eq!(locked(&child, d), VmFlags::EMPTY);
+    // CURRENT | ONFAULT: every area locks on fault; nothing later is locked (no FUTURE).
+    mm.mlockall(Mcl::CURRENT | Mcl::ONFAULT).unwrap();
+    assert!(mm.snapshot().vmas().all(|v| v.flags.contains(VmFlags::LOCKED | VmFlags::LOCKONFAULT)));
+    let e = mm.mmap(0, page, rw, anon, None, 0).unwrap();
+    assert_eq!(locked(&mm, e), VmFlags::EMPTY);
+    // munlockall: nothing locked, now or later.
+    mm.mlockall(Mcl::FUTURE).unwrap();
+    mm.munlockall().unwrap();
+    assert!(mm.snapshot().vmas().all(|v| !v.flags.intersects(VmFlags::LOCKED | VmFlags::LOCKONFAULT)));
+    let f = mm.mmap(0, page, rw, anon, None, 0).unwrap();
+    assert_eq!(locked(&mm, f), VmFlags::EMPTY);
+}

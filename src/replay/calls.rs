@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use mm::{Advice, Errno, MapFlags, MlockFlags, Mm, MremapFlags, MsealFlags, OpenFile, Prot};
+use mm::{Advice, Errno, MapFlags, MlockFlags, MlockallFlags, Mm, MremapFlags, MsealFlags, OpenFile, Prot};
 use vma::File;
 
 use crate::trace::{Flags, MemoryCall, Ret};
@@ -35,8 +35,6 @@ impl FileTable {
 pub enum NotPerformed {
     /// A flag or advice name the engine does not know.
     UnknownName(String),
-    /// A call the engine does not model (`mlockall`, `munlockall`).
-    Unmodelled(&'static str),
     /// A file mapping whose descriptor strace printed without a path (`-y` missing).
     NoPath,
 }
@@ -45,7 +43,6 @@ impl std::fmt::Display for NotPerformed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             NotPerformed::UnknownName(name) => write!(f, "unknown flag or advice `{name}`"),
-            NotPerformed::Unmodelled(name) => write!(f, "{name} is not modelled"),
             NotPerformed::NoPath => write!(f, "a file mapping without the file's path (strace -y)"),
         }
     }
@@ -84,8 +81,10 @@ pub fn perform(mm: &Mm, files: &mut FileTable, call: &MemoryCall) -> Result<Ret,
         MemoryCall::Msync { addr, len, .. } | MemoryCall::Mincore { addr, len } => {
             done(whole_range_mapped(mm, *addr, *len))
         }
-        MemoryCall::Mlockall { .. } => return Err(NotPerformed::Unmodelled("mlockall")),
-        MemoryCall::Munlockall => return Err(NotPerformed::Unmodelled("munlockall")),
+        MemoryCall::Mlockall { flags } => {
+            done(mm.mlockall(MlockallFlags::from_bits(bits_from(flags, MLOCKALL)? as u32)))
+        }
+        MemoryCall::Munlockall => done(mm.munlockall()),
     };
     Ok(match result {
         Ok(value) => Ret::Value(value),
@@ -161,6 +160,8 @@ const MAP: &[(&str, u64)] = &[
 const MREMAP: &[(&str, u64)] = &[("MREMAP_MAYMOVE", 0x1), ("MREMAP_FIXED", 0x2), ("MREMAP_DONTUNMAP", 0x4)];
 
 const MLOCK: &[(&str, u64)] = &[("MLOCK_ONFAULT", 0x1)];
+
+const MLOCKALL: &[(&str, u64)] = &[("MCL_CURRENT", 0x1), ("MCL_FUTURE", 0x2), ("MCL_ONFAULT", 0x4)];
 
 const MADVISE: &[(&str, u64)] = &[
     ("MADV_NORMAL", 0),
