@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use vma::Vma;
 
-use super::report::call_text;
+use super::report::{call_text, ret_text};
 use super::run::{run_watched, Faults, Replay, Replayed};
 use super::Initial;
 use crate::explain::{describe, Addresses, Effect};
@@ -69,15 +69,6 @@ pub fn explain(trace: &Trace, initial: Initial, faults: Faults) -> (Replay, Stri
     };
     let replay = run_watched(trace, initial, faults, Some(&mut watch));
     (replay, text, summary)
-}
-
-fn ret_text(ret: &Ret) -> String {
-    match ret {
-        Ret::Value(value) if *value > 0xffff => format!("{value:#x}"),
-        Ret::Value(value) => value.to_string(),
-        Ret::Error(errno) => errno.clone(),
-        Ret::Unknown => "?".to_string(),
-    }
 }
 
 /// The new range a call gave the program, if it gave one.

@@ -150,7 +150,9 @@ fn describe(call: &Replayed) -> String {
     format!("{}: Linux {}, engine {}", call_text(&call.call), ret_text(&call.linux), ret_text(&call.engine))
 }
 
-fn ret_text(ret: &Ret) -> String {
+/// A result as the report writes it: an address in hexadecimal, a small value in decimal,
+/// an errno's name, or `?`.
+pub(super) fn ret_text(ret: &Ret) -> String {
     match ret {
         Ret::Value(value) if *value > 0xffff => format!("{value:#x}"),
         Ret::Value(value) => value.to_string(),
