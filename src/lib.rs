@@ -18,5 +18,6 @@ pub mod explain;
 pub mod gen;
 pub mod kernel;
 pub mod replay;
+pub mod report;
 pub mod script;
 pub mod trace;

@@ -6,6 +6,7 @@
 //! maple-mm diff SCRIPT|-      both, and their difference (exit 1 if they differ)
 //! maple-mm fuzz [--seed S] [--count N] ...   random scripts, diffed one by one
 //! maple-mm replay TRACE --initial MAPS [--final MAPS]   a real program's strace log
+//! maple-mm report TRACE --initial MAPS -o FILE.html     its final layout drawn
 //! ```
 //!
 //! Exit status: 0 when all went well, 1 when the engine and the kernel differ, 2 on an error
@@ -50,6 +51,18 @@ enum Command {
     /// the layout at its exit, with what Linux did. Exit status 0 when all is identical, 1
     /// when anything differs, 2 when the input cannot be read.
     Replay(ReplayArgs),
+    /// Replays a real program's strace log as `replay` does and writes an HTML page drawing
+    /// its final layout (one self-contained file, no network access).
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    replay: ReplayArgs,
+    /// The HTML file to write.
+    #[arg(short = 'o', long = "output")]
+    output: String,
 }
 
 #[derive(Args)]
@@ -178,6 +191,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }),
         Command::Replay(args) => replay(&args),
+        Command::Report(args) => report(&args),
     };
     match result {
         Ok(code) => code,
@@ -338,6 +352,27 @@ fn fuzz(args: &FuzzArgs) -> Result<ExitCode, Failure> {
 
 /// `maple-mm replay`.
 fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
+    let (done, layout) = replayed(args, args.explain)?;
+    print!("{}", replay::render(&done, layout.as_ref()));
+    let identical = done.calls.iter().all(|call| call.agrees())
+        && done.skipped.is_empty()
+        && layout.as_ref().is_none_or(|diff| diff.is_empty());
+    Ok(if identical { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `maple-mm report`: the replay's page, then the replay's report on standard output.
+fn report(args: &ReportArgs) -> Result<ExitCode, Failure> {
+    let (done, layout) = replayed(&args.replay, false)?;
+    let page = maple_mm::report::page(&args.replay.trace, &done);
+    std::fs::write(&args.output, page).map_err(|error| Failure(format!("{}: {error}", args.output)))?;
+    print!("{}", replay::render(&done, layout.as_ref()));
+    println!("wrote {}", args.output);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the inputs and replays the log (printing the explanation first when asked); with
+/// `--final`, compares the final layouts.
+fn replayed(args: &ReplayArgs, explain: bool) -> Result<(replay::Replay, Option<replay::LayoutDiff>), Failure> {
     let read = |path: &str| std::fs::read_to_string(path).map_err(|error| Failure(format!("{path}: {error}")));
     let maps = |path: &str| trace::parse_maps(&read(path)?).map_err(|error| Failure(format!("{path}: {error}")));
     let log = trace::parse(&read(&args.trace)?).map_err(|error| Failure(format!("{}: {error}", args.trace)))?;
@@ -347,7 +382,7 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
         FaultModel::None => replay::Faults::None,
         FaultModel::WriteNew => replay::Faults::WriteNew,
     };
-    let done = if args.explain {
+    let done = if explain {
         let (done, text, summary) = replay::explain(&log, initial, faults);
         print!("{text}{summary}");
         done
@@ -361,11 +396,7 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
         }
         None => None,
     };
-    print!("{}", replay::render(&done, layout.as_ref()));
-    let identical = done.calls.iter().all(|call| call.agrees())
-        && done.skipped.is_empty()
-        && layout.as_ref().is_none_or(|diff| diff.is_empty());
-    Ok(if identical { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok((done, layout))
 }
 
 /// An address argument: `0x` hexadecimal or decimal.

@@ -297,3 +297,22 @@ fn replay_of_unreadable_input_names_the_file_and_line_and_exits_2() {
     assert!(stderr(&output).contains("bad.strace: line 1: not a maps or smaps line"), "{}", stderr(&output));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn report_writes_a_page_and_refuses_an_unwritable_file() {
+    let dir = std::env::temp_dir().join(format!("maple-mm-cli-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("perl.html");
+    let (log, initial) = (trace_file("perl.strace"), trace_file("perl.initial.smaps"));
+    let output = maple_mm(&["report", &log, "--initial", &initial, "-o", page.to_str().unwrap()], "");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<rect class=\"area ").count(), 51);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.ends_with(&format!("returns: 642/642 identical\nwrote {}\n", page.display())), "{stdout}");
+    let nowhere = dir.join("no/such/dir/page.html");
+    let output = maple_mm(&["report", &log, "--initial", &initial, "-o", nowhere.to_str().unwrap()], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no/such/dir/page.html"), "{}", stderr(&output));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -63,7 +63,13 @@ pub fn render(replay: &Replay, layout: Option<&LayoutDiff>) -> String {
 
 /// The last replayed call whose range meets `[start, end)`.
 fn last_touching(replay: &Replay, start: u64, end: u64) -> Option<&Replayed> {
-    replay.calls.iter().rev().find(|call| touched(call).into_iter().any(|(from, to)| from < end && start < to))
+    replay.calls.iter().rev().find(|call| touches(call, start, end))
+}
+
+/// Whether `call` acted on part of `[start, end)` (a failed call acted on nothing, except
+/// those Linux does not undo: mprotect, madvise, the mlock family).
+pub fn touches(call: &Replayed, start: u64, end: u64) -> bool {
+    touched(call).into_iter().any(|(from, to)| from < end && start < to)
 }
 
 /// The address ranges a call acted on, as the engine placed it: none for a failed call,
