@@ -16,6 +16,13 @@ fn maple_mm(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("maple-mm ends")
 }
 
+/// A new directory of this test process for `name`'s files (the caller removes it).
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("maple-mm-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -32,8 +39,7 @@ fn a_missing_script_is_an_error() {
 
 #[test]
 fn a_parse_error_names_its_line() {
-    let dir = std::env::temp_dir().join(format!("maple-mm-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("script");
     let path = dir.join("bad.ops");
     std::fs::write(&path, "window 16\nmmap 0 4 rw anon_private\nmprotect 0 4 rwq\n").unwrap();
     for command in ["run", "kernel", "diff"] {
@@ -283,8 +289,7 @@ fn replay_prints_each_difference_with_its_line_and_exits_1() {
 
 #[test]
 fn replay_of_unreadable_input_names_the_file_and_line_and_exits_2() {
-    let dir = std::env::temp_dir().join(format!("maple-mm-cli-replay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("replay");
     let log = dir.join("bad.strace");
     std::fs::write(&log, "7 brk(NULL) = 0x1000\n7 mmap(NULL, 4096, PROT_READ) = 0x2000\n").unwrap();
     let initial = trace_file("perl.initial.maps");
@@ -300,8 +305,7 @@ fn replay_of_unreadable_input_names_the_file_and_line_and_exits_2() {
 
 #[test]
 fn report_writes_a_page_and_refuses_an_unwritable_file() {
-    let dir = std::env::temp_dir().join(format!("maple-mm-cli-report-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("report");
     let page = dir.join("perl.html");
     let (log, initial) = (trace_file("perl.strace"), trace_file("perl.initial.smaps"));
     let output = maple_mm(&["report", &log, "--initial", &initial, "-o", page.to_str().unwrap()], "");

@@ -160,9 +160,14 @@ fn build_branches<T>(pool: &mut Pool<T>, kids: Vec<Child<T>>) -> Result<Vec<Chil
 }
 
 fn free_built<T>(built: Vec<Child<T>>) {
-    for child in built {
-        // SAFETY: nodes being built are reachable only from this list.
-        unsafe { free_subtree(child.node) };
+    free_subtrees(built.into_iter().map(|child| child.node));
+}
+
+/// Frees nodes being built or copied, and everything below them.
+fn free_subtrees<T>(nodes: impl IntoIterator<Item = NodePtr<T>>) {
+    for node in nodes {
+        // SAFETY: nodes being built or copied are reachable only from the caller's list.
+        unsafe { free_subtree(node) };
     }
 }
 
@@ -185,13 +190,13 @@ fn copy_subtree<T: Clone>(pool: &mut Pool<T>, node: NodePtr<T>) -> Result<NodePt
                 match copy_subtree(pool, child) {
                     Ok(copy) => kids.push(copy),
                     Err(error) => {
-                        free_copies(kids);
+                        free_subtrees(kids);
                         return Err(error);
                     }
                 }
             }
             if let Err(error) = pool.reserve(0, 1) {
-                free_copies(kids);
+                free_subtrees(kids);
                 return Err(error);
             }
             let copy = pool.take_branch(false);
@@ -203,12 +208,5 @@ fn copy_subtree<T: Clone>(pool: &mut Pool<T>, node: NodePtr<T>) -> Result<NodePt
             }
             Ok(copy)
         }
-    }
-}
-
-fn free_copies<T>(copies: ArrayVec<NodePtr<T>, BRANCH_SLOTS>) {
-    for copy in copies {
-        // SAFETY: the copies are reachable only from this list.
-        unsafe { free_subtree(copy) };
     }
 }

@@ -119,11 +119,6 @@ impl<'a, T> Cursor<'a, T> {
                 let NodeRef::Leaf(leaf) = (unsafe { branch.child(slot).get::<'a>() }) else {
                     unreachable!("a leaf's siblings are leaves")
                 };
-                // The walk is likely to go on into the leaf after this one.
-                let after = if forward { slot + 1 } else { slot.wrapping_sub(1) };
-                if after < branch.len() {
-                    branch.child(after).prefetch_all();
-                }
                 let (min, max) = (branch.first_of(slot, parent.min), branch.last_of(slot, parent.max));
                 self.leaf = At { node: leaf, min, max, slot: if forward { 0 } else { leaf.len() - 1 } };
             }

@@ -259,21 +259,6 @@ impl<T> NodePtr<T> {
         };
     }
 
-    /// Asks the processor to start loading the whole node (four cache lines).
-    #[inline(always)]
-    pub(crate) fn prefetch_all(self) {
-        #[cfg(all(target_arch = "x86_64", not(miri), not(loom)))]
-        for line in 0..4 {
-            // SAFETY: as in `prefetch`; the address is computed without dereferencing and a
-            // prefetch past the node's end is harmless.
-            unsafe {
-                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
-                    self.ptr.as_ptr().cast::<i8>().wrapping_add(64 * line),
-                )
-            };
-        }
-    }
-
     pub(crate) fn kind(self) -> Kind {
         self.header().kind
     }

@@ -92,6 +92,21 @@ pub fn perform(mm: &Mm, files: &mut FileTable, call: &MemoryCall) -> Result<Ret,
     })
 }
 
+/// The new range a successful call gave the program: a mapping, a mremap's new place, or the
+/// part a mremap grew in place. (brk's growth depends on the break before the call, which the
+/// callers know.)
+pub fn given_range(call: &MemoryCall, engine: &Ret) -> Option<(u64, u64)> {
+    let Ret::Value(at) = *engine else { return None };
+    match call {
+        MemoryCall::Mmap { len, .. } => Some((at, at + len.next_multiple_of(vma::PAGE_SIZE))),
+        MemoryCall::Mremap { addr, new_len, .. } if at != *addr => Some((at, at + new_len)),
+        MemoryCall::Mremap { addr, old_len, new_len, .. } if new_len > old_len => {
+            Some((addr + old_len, addr + new_len))
+        }
+        _ => None,
+    }
+}
+
 /// `msync` and `mincore` change nothing the engine models; what they answer is whether the
 /// range is wholly mapped (ENOMEM otherwise) after the alignment check (EINVAL).
 fn whole_range_mapped(mm: &Mm, addr: u64, len: u64) -> Result<(), Errno> {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use vma::Vma;
 
+use super::calls::given_range;
 use super::report::{call_text, ret_text};
 use super::run::{run_watched, Faults, Replay, Replayed};
 use super::Initial;
@@ -71,23 +72,10 @@ pub fn explain(trace: &Trace, initial: Initial, faults: Faults) -> (Replay, Stri
     (replay, text, summary)
 }
 
-/// The new range a call gave the program, if it gave one.
-fn new_range(call: &Replayed) -> Option<(u64, u64)> {
-    let Ret::Value(at) = call.engine else { return None };
-    match &call.call {
-        MemoryCall::Mmap { len, .. } => Some((at, at + len.next_multiple_of(vma::PAGE_SIZE))),
-        MemoryCall::Mremap { addr, new_len, .. } if at != *addr => Some((at, at + new_len)),
-        MemoryCall::Mremap { addr, old_len, new_len, .. } if new_len > old_len => {
-            Some((addr + old_len, addr + new_len))
-        }
-        _ => None,
-    }
-}
-
 fn count(summary: &mut Summary, call: &Replayed, effect: Effect, before: &[Arc<Vma>], after: &[Arc<Vma>]) {
     summary.unmapped += effect.gone;
     summary.kept_apart += effect.kept_apart;
-    let Some((start, end)) = new_range(call).or_else(|| brk_growth(call, before, after)) else {
+    let Some((start, end)) = given_range(&call.call, &call.engine).or_else(|| brk_growth(call, before, after)) else {
         summary.merged_existing += effect.merged_away;
         summary.splits += effect.created;
         existing_cases(&mut summary.existing, before, after);

@@ -28,11 +28,7 @@ pub struct Shown {
 
 impl Shown {
     fn of(area: &MapsArea) -> Shown {
-        let flag = |on: bool, c: char| if on { c } else { '-' };
-        let perms: String =
-            [flag(area.read, 'r'), flag(area.write, 'w'), flag(area.exec, 'x'), if area.shared { 's' } else { 'p' }]
-                .into_iter()
-                .collect();
+        let perms = area.perms();
         let (offset, name) = match &area.name {
             AreaName::Path(path) => (area.offset, path.clone()),
             AreaName::Special(name) => (0, name.clone()),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use mm::Mm;
 use vma::Vma;
 
-use super::calls::{perform, FileTable};
+use super::calls::{given_range, perform, FileTable};
 use super::Initial;
 use crate::trace::{Action, Event, MemoryCall, ProcessCall, Ret, Trace};
 
@@ -192,12 +192,15 @@ fn memory<'w>(
     let Space { mm, files } = &mut *space;
     let areas = |mm: &Mm| -> Vec<Arc<Vma>> { mm.snapshot().vmas().cloned().collect() };
     let before = watch.is_some().then(|| areas(mm));
-    let brk_before = (faults == Faults::WriteNew).then(|| mm.brk(0));
+    // The break before a brk call, for the part it adds (asked only of brk calls: asking is a
+    // call on the address space).
+    let brk_call = matches!(call, MemoryCall::Brk { .. });
+    let brk_before = (faults == Faults::WriteNew && brk_call).then(|| mm.brk(0));
     let engine = match perform(mm, files, call) {
         Ok(engine) => engine,
         Err(not) => return replay.skipped.push(skip(not.to_string())),
     };
-    if let Some(brk_before) = brk_before {
+    if faults == Faults::WriteNew {
         write_new(mm, call, &engine, brk_before);
     }
     let replayed = Replayed { line: event.line, pid: event.pid, call: call.clone(), linux: ret.clone(), engine };
@@ -207,18 +210,14 @@ fn memory<'w>(
     replay.calls.push(replayed);
 }
 
-/// The `WriteNew` model: the first page of what the call gave the program, if it is private
-/// and writable, is written.
-fn write_new(mm: &Mm, call: &MemoryCall, engine: &Ret, brk_before: u64) {
-    let Ret::Value(value) = *engine else { return };
-    let written = match call {
-        MemoryCall::Mmap { .. } => Some(value),
-        MemoryCall::Mremap { addr, .. } if value != *addr => Some(value),
-        MemoryCall::Mremap { addr, old_len, new_len, .. } if new_len > old_len => Some(addr + old_len),
-        MemoryCall::Brk { .. } if value > brk_before => Some(brk_before),
+/// The `WriteNew` model: the first page of what the call gave the program (a new range, or
+/// what brk added above `brk_before`), if it is private and writable, is written.
+fn write_new(mm: &Mm, call: &MemoryCall, engine: &Ret, brk_before: Option<u64>) {
+    let grown_heap = match (engine, brk_before) {
+        (Ret::Value(brk), Some(before)) if *brk > before => Some(before),
         _ => None,
     };
-    let Some(addr) = written else { return };
+    let Some(addr) = given_range(call, engine).map(|(start, _)| start).or(grown_heap) else { return };
     let private_writable = mm
         .snapshot()
         .find(addr)

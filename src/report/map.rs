@@ -14,16 +14,23 @@ const BAR_WIDTH: u32 = 360;
 /// Height of a band standing for a gap.
 const GAP_HEIGHT: u32 = 14;
 
-/// The colour of an area's kind (see [`kind`]).
+/// The kinds of area the map tells apart (see [`kind`]) and their colours.
+///
+/// ```
+/// assert_eq!(maple_mm::report::KINDS[0], ("file", "#4e79a7"));
+/// ```
+pub const KINDS: [(&str, &str); 6] = [
+    ("file", "#4e79a7"),
+    ("shared", "#b07aa1"),
+    ("anonymous", "#59a14f"),
+    ("stack", "#f28e2b"),
+    ("heap", "#e1b12c"),
+    ("special", "#8c8c8c"),
+];
+
+/// The colour of an area's kind.
 fn colour(kind: &str) -> &'static str {
-    match kind {
-        "file" => "#4e79a7",
-        "shared" => "#b07aa1",
-        "stack" => "#f28e2b",
-        "heap" => "#e1b12c",
-        "special" => "#8c8c8c",
-        _ => "#59a14f",
-    }
+    KINDS.iter().find(|(known, _)| *known == kind).map_or(KINDS[2].1, |(_, colour)| colour)
 }
 
 /// What backs an area, as the map colours it: `file`, `shared`, `anonymous`, `stack`,
@@ -130,7 +137,7 @@ fn row(out: &mut String, y: u32, area: &MapsArea, note: &str) -> u32 {
     let bytes = area.end - area.start;
     let h = height(bytes);
     let kind = kind(area);
-    let perms = perms(area);
+    let perms = area.perms();
     let opacity = match (area.read, area.write) {
         (_, true) => "0.9",
         (true, false) => "0.6",
@@ -173,13 +180,6 @@ fn note_line(note: &str) -> String {
     }
 }
 
-fn perms(area: &MapsArea) -> String {
-    let flag = |on: bool, c: char| if on { c } else { '-' };
-    [flag(area.read, 'r'), flag(area.write, 'w'), flag(area.exec, 'x'), if area.shared { 's' } else { 'p' }]
-        .into_iter()
-        .collect()
-}
-
 /// The area's `/proc/PID/maps` line, without device and inode.
 fn maps_line(area: &MapsArea) -> String {
     let name = match &area.name {
@@ -187,5 +187,5 @@ fn maps_line(area: &MapsArea) -> String {
         AreaName::Special(name) => name.as_str(),
         AreaName::Anonymous => "",
     };
-    format!("{:08x}-{:08x} {} {:08x} {name}", area.start, area.end, perms(area), area.offset)
+    format!("{:08x}-{:08x} {} {:08x} {name}", area.start, area.end, area.perms(), area.offset)
 }

@@ -6,7 +6,7 @@
 
 mod map;
 
-pub use map::{escape, kind, size_text, svg};
+pub use map::{escape, kind, size_text, svg, KINDS};
 
 use std::fmt::Write;
 
@@ -58,14 +58,7 @@ pub fn page(title: &str, replay: &Replay) -> String {
 /// The legend of the colours and marks.
 fn legend() -> String {
     let mut out = String::from("<p class=\"legend\">");
-    for (kind, colour) in [
-        ("file", "#4e79a7"),
-        ("shared", "#b07aa1"),
-        ("anonymous", "#59a14f"),
-        ("stack", "#f28e2b"),
-        ("heap", "#e1b12c"),
-        ("special", "#8c8c8c"),
-    ] {
+    for (kind, colour) in KINDS {
         let _ = write!(out, "<span><i style=\"background:{colour}\"></i>{kind}</span>");
     }
     out.push_str("<span>paler: read-only, faint: no access, red outline: executable</span></p>\n");

@@ -170,16 +170,18 @@ pub fn fd(arg: &str) -> Result<Fd, ErrorKind> {
 pub fn field<'a>(arg: &'a str, name: &str) -> Option<&'a str> {
     let inner = match arg.strip_prefix('{') {
         // Only the struct the call was given: strace shows what the kernel wrote after `=>`.
-        Some(_) => &arg[1..closing(arg)?],
+        Some(_) => &arg[1..closing(arg, 0)?],
         None => arg,
     };
     split_args(inner).ok()?.into_iter().find_map(|part| part.strip_prefix(name)?.strip_prefix('='))
 }
 
-/// The index of the bracket that closes the one the text starts with.
-fn closing(text: &str) -> Option<usize> {
+/// The index of the bracket that closes `open` brackets already open before the text (strings
+/// skipped): with 0, the one closing the bracket the text starts with; with 1, the first
+/// closing bracket outside those the text opens itself.
+pub(super) fn closing(text: &str, open: usize) -> Option<usize> {
     let bytes = text.as_bytes();
-    let (mut depth, mut at) = (0usize, 0);
+    let (mut depth, mut at) = (open, 0);
     while at < bytes.len() {
         match bytes[at] {
             b'"' => at = string_end(text, at).ok()?,

@@ -1,6 +1,6 @@
 //! From a call's name, arguments and result text to a typed event.
 
-use super::args::{fd, field, flags, number, split_args};
+use super::args::{closing, fd, field, flags, number, split_args};
 use super::{Action, ErrorKind, MemoryCall, ProcessCall, Ret};
 
 /// Calls that change an address space in ways the replay does not model: a log holding one
@@ -25,24 +25,9 @@ const UNMODELLED: &[&str] = &[
 /// parenthesis that closes the call outside strings and brackets.
 pub(super) fn split_result(rest: &str) -> Result<(&str, &str), ErrorKind> {
     let bad = || ErrorKind::BadArguments(rest.to_string());
-    let bytes = rest.as_bytes();
-    let (mut depth, mut at, mut quoted) = (0usize, 0, false);
-    while at < bytes.len() {
-        match bytes[at] {
-            b'\\' if quoted => at += 1,
-            b'"' => quoted = !quoted,
-            b'(' | b'[' | b'{' if !quoted => depth += 1,
-            b']' | b'}' if !quoted => depth = depth.checked_sub(1).ok_or_else(bad)?,
-            b')' if !quoted && depth == 0 => {
-                let result = rest[at + 1..].trim_start().strip_prefix('=').ok_or_else(bad)?;
-                return Ok((&rest[..at], result.trim()));
-            }
-            b')' if !quoted => depth -= 1,
-            _ => {}
-        }
-        at += 1;
-    }
-    Err(bad())
+    let at = closing(rest, 1).filter(|&at| rest.as_bytes()[at] == b')').ok_or_else(bad)?;
+    let result = rest[at + 1..].trim_start().strip_prefix('=').ok_or_else(bad)?;
+    Ok((&rest[..at], result.trim()))
 }
 
 /// A result as strace prints it: a number (`0`, `0x7f...`, a pid, a descriptor with its

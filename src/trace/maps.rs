@@ -34,6 +34,21 @@ pub struct MapsArea {
     pub anonymous_kb: Option<u64>,
 }
 
+impl MapsArea {
+    /// The permissions column: `rwxp` with `-` for what is missing, `s` for shared.
+    ///
+    /// ```
+    /// let areas = maple_mm::trace::parse_maps("1000-2000 r-xs 00000000 00:00 0\n").unwrap();
+    /// assert_eq!(areas[0].perms(), "r-xs");
+    /// ```
+    pub fn perms(&self) -> String {
+        let flag = |on: bool, c: char| if on { c } else { '-' };
+        [flag(self.read, 'r'), flag(self.write, 'w'), flag(self.exec, 'x'), if self.shared { 's' } else { 'p' }]
+            .into_iter()
+            .collect()
+    }
+}
+
 /// The name column of a maps line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AreaName {
