@@ -112,7 +112,8 @@ fn the_explanation_accounts_for_every_area() {
 /// memory read-only drops its `ac`, so equal access means equal flags).
 #[test]
 fn the_explanation_counts_each_merge_case() {
-    use maple_mm::replay::{explain, ExistingCases, Faults};
+    use maple_mm::explain::ExistingCases;
+    use maple_mm::replay::{explain, Faults};
     let base = 0x1000_0000u64;
     let page = |n: u64| format!("{:#x}", base + n * 4096);
     let mprotect =

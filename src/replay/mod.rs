@@ -9,8 +9,8 @@ mod report;
 mod run;
 
 pub use calls::{perform, FileTable, NotPerformed};
-pub use explain::{explain, ExistingCases, Summary};
+pub use explain::{explain, explain_each, ToldCall};
 pub use initial::{build, Initial, InitialError};
 pub use layout::{compare, shown, shown_by, LayoutDiff, Shown};
 pub use report::{call_text, render, touches};
-pub use run::{run, run_watched, Faults, Replay, Replayed, Skipped, Watch, WatchFn};
+pub use run::{run, run_watched, Faults, Replay, Replayed, Skipped, Watch, WatchFn, Watched};

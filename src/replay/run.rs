@@ -99,12 +99,25 @@ pub enum Faults {
     None,
 }
 
-/// What a watcher of a replay sees of each memory call performed: the call as replayed, and
-/// the task's areas before and after it.
+/// What a watcher of a replay sees of each memory call performed (see [`run_watched`]).
+pub struct Watched<'a> {
+    /// The call as replayed.
+    pub call: &'a Replayed,
+    /// The task's areas before the call.
+    pub before: &'a [Arc<Vma>],
+    /// The task's areas after it.
+    pub after: &'a [Arc<Vma>],
+    /// The task's address space, after the call.
+    pub mm: &'a Mm,
+    /// Whether the task is in the main process (its address space is the main one's).
+    pub main: bool,
+}
+
+/// A watcher of a replay (see [`run_watched`]).
 pub type Watch<'w> = &'w mut WatchFn<'w>;
 
 /// A watcher's function (see [`Watch`]).
-pub type WatchFn<'w> = dyn FnMut(&Replayed, &[Arc<Vma>], &[Arc<Vma>]) + 'w;
+pub type WatchFn<'w> = dyn FnMut(&Watched<'_>) + 'w;
 
 /// Replays `trace` from `initial`, the layout of the log's first task (the main process)
 /// after its exec, with the fault model `faults`.
@@ -132,7 +145,8 @@ pub fn run_watched(trace: &Trace, initial: Initial, faults: Faults, mut watch: O
         match &event.action {
             Action::Memory { call, ret } => {
                 let task = tasks.get(&event.pid).cloned();
-                memory(&mut replay, task, event, (call, ret), faults, watch.as_deref_mut());
+                let on = Place { task, main: &main };
+                memory(&mut replay, on, event, (call, ret), faults, watch.as_deref_mut());
                 let count = main.borrow().mm.snapshot().map_count();
                 replay.peak_areas = replay.peak_areas.max(count);
             }
@@ -172,9 +186,15 @@ fn smaps(mm: &Mm) -> String {
     out
 }
 
+/// Where a call runs: its task, and the main process's space to tell whether it is that.
+struct Place<'a> {
+    task: Option<Task>,
+    main: &'a Rc<RefCell<Space>>,
+}
+
 fn memory<'w>(
     replay: &mut Replay,
-    task: Option<Task>,
+    Place { task, main }: Place<'_>,
     event: &Event,
     (call, ret): (&MemoryCall, &Ret),
     faults: Faults,
@@ -188,6 +208,7 @@ fn memory<'w>(
         }
         None => return replay.skipped.push(skip("a task the log never created".to_string())),
     };
+    let in_main = Rc::ptr_eq(&space, main);
     let mut space = space.borrow_mut();
     let Space { mm, files } = &mut *space;
     let areas = |mm: &Mm| -> Vec<Arc<Vma>> { mm.snapshot().vmas().cloned().collect() };
@@ -205,7 +226,8 @@ fn memory<'w>(
     }
     let replayed = Replayed { line: event.line, pid: event.pid, call: call.clone(), linux: ret.clone(), engine };
     if let (Some(watch), Some(before)) = (watch, before) {
-        watch(&replayed, &before, &areas(mm));
+        let after = areas(mm);
+        watch(&Watched { call: &replayed, before: &before, after: &after, mm, main: in_main });
     }
     replay.calls.push(replayed);
 }

@@ -1,16 +1,6 @@
-//! `maple-mm explain`: a script replayed on the engine with, after each op, what the op did to
-//! the areas of the window and, for each pair of touching areas it left apart, the merge rule
-//! that keeps them apart ([`vma::merge_blocker`]).
-//!
-//! (op lines carry a tab before the `#`)
-//!
-//! ```text
-//! op 3 ok    # mmap 8 4 rw anon_private
-//!   ~ [0,8) rw-p grew to [0,12)
-//! op 5 ok    # touch 16
-//!   ~ [16,20) rw-p: anon_vma attached
-//!   | [12,16) rw-p and [16,20) rw-p stay apart: each has its own anon_vma
-//! ```
+//! What one op or call did to a list of areas, as lines of text and counts: areas new,
+//! changed and gone, and for each touching pair left apart, the merge rule that keeps them
+//! apart ([`vma::merge_blocker`]).
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -18,46 +8,7 @@ use std::sync::Arc;
 
 use vma::{merge_blocker, VmFlags, Vma, VmaId, PAGE_SIZE};
 
-use crate::engine::{Replay, WINDOW_BASE};
-use crate::script::{LimitError, OpLine, OpResult, Outcome, Script};
-
-/// The explained replay of `script`: each op line with its echo, the changes and the
-/// reasons under it, then the final VMA lines as `run` prints them.
-///
-/// ```
-/// use maple_mm::{explain::explain, script::parse};
-/// let script = parse("window 16\nmmap 0 4 rw anon_private\nmmap 4 4 r anon_private\n").unwrap();
-/// let text = explain(&script).unwrap();
-/// assert!(text.contains("+ [4,8) r--p new"));
-/// assert!(text.contains("stay apart: flags differ: only left has wr,ac"));
-/// ```
-pub fn explain(script: &Script) -> Result<String, LimitError> {
-    let replay = Replay::new(script)?;
-    let mut out = String::new();
-    let mut before = window_areas(&replay, script.window);
-    for (index, op) in script.ops.iter().enumerate() {
-        for note in script.notes_before(index) {
-            let _ = writeln!(out, "# {note}");
-        }
-        let result = if op.leaves_window(script.window) { OpResult::SkipOutOfWindow } else { replay.apply(op) };
-        let _ = writeln!(out, "{}\t# {op}", OpLine { n: index + 1, result });
-        let after = window_areas(&replay, script.window);
-        describe(&mut out, &before, &after, Addresses::WindowPages);
-        before = after;
-    }
-    for note in script.notes_before(script.ops.len()) {
-        let _ = writeln!(out, "# {note}");
-    }
-    out.push_str("# the areas at the end: start end perms pgoff backing vmflags\n");
-    out.push_str(&Outcome { ops: Vec::new(), vmas: replay.window_vmas() }.to_string());
-    Ok(out)
-}
-
-/// The areas inside the window, in address order.
-fn window_areas(replay: &Replay, window: u64) -> Vec<Arc<Vma>> {
-    let snap = replay.mm().snapshot();
-    snap.vmas_in(WINDOW_BASE, Replay::addr(window)).cloned().collect()
-}
+use crate::engine::WINDOW_BASE;
 
 /// How addresses are written: a script's window pages, or a real program's hexadecimal
 /// addresses.
