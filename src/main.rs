@@ -6,7 +6,7 @@
 //! maple-mm diff SCRIPT|-      both, and their difference (exit 1 if they differ)
 //! maple-mm fuzz [--seed S] [--count N] ...   random scripts, diffed one by one
 //! maple-mm replay TRACE --initial MAPS [--final MAPS]   a real program's strace log
-//! maple-mm report TRACE --initial MAPS -o FILE.html     its final layout drawn
+//! maple-mm report INPUT [--initial MAPS ...] -o FILE.html   an HTML page of its history
 //! ```
 //!
 //! Exit status: 0 when all went well, 1 when the engine and the kernel differ, 2 on an error
@@ -19,6 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand};
 use maple_mm::gen::{random_script, GenConfig};
+use maple_mm::report::History;
 use maple_mm::script::{self, diff_outcomes, Outcome, Script};
 use maple_mm::{engine, kernel, replay, trace};
 
@@ -51,31 +52,58 @@ enum Command {
     /// the layout at its exit, with what Linux did. Exit status 0 when all is identical, 1
     /// when anything differs, 2 when the input cannot be read.
     Replay(ReplayArgs),
-    /// Replays a real program's strace log as `replay` does and writes an HTML page drawing
-    /// its final layout (one self-contained file, no network access).
+    /// Writes an HTML page of an address space and how it got there: the history of the
+    /// area count and mapped bytes across ops, the map at any op (a slider picks it), and
+    /// the merge story. INPUT is an op script, or with --initial a real program's strace
+    /// log replayed as `replay` does (its --final differences are marked on the map). One
+    /// self-contained file: no network access. How to read it: docs/report.md.
+    #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
 }
 
+/// `report --help`'s closing text: how to read the page.
+const REPORT_HELP: &str = "\
+Reading the page:
+  History chart   areas (solid, left scale) and mapped bytes (dashed, right scale) after each
+                  op; green ticks: merges, orange ticks: splits, red dots: a call whose result
+                  differs from Linux's. Click it, or use the slider, buttons or arrow keys, to
+                  redraw the map at an op.
+  The map         one bar per area, lowest address first; heights grow with the log of the
+                  size; dashed lines are unmapped gaps (compressed); colours tell the kind
+                  (file, shared, anonymous, stack, heap, special), paler is read-only, faint no
+                  access, red outline executable, thick outline changed by the op; a circle
+                  between touching bars: kept apart (hover for the rule). Hover a bar for its
+                  maps line, VmFlags, size and the op that last changed it.
+  Merge story     merges by case (merge_new_range left/right/both, merge_existing_range's five
+                  cases), splits and unmaps with links to their ops; touching areas left apart
+                  at the end and the rule; with --final, the differences from Linux.
+
+Examples:
+  maple-mm report tests/kernel-cases/scenarios/06_anon_vma_split.ops -o split.html
+  maple-mm report tests/traces/py_threads.strace --initial tests/traces/py_threads.initial.smaps \\
+      --final tests/traces/py_threads.final.smaps -o py_threads.html";
+
 #[derive(Args)]
 struct ReportArgs {
-    #[command(flatten)]
-    replay: ReplayArgs,
+    /// The op script, or with --initial the strace log.
+    input: String,
     /// The HTML file to write.
     #[arg(short = 'o', long = "output")]
     output: String,
+    /// The process's /proc/PID/maps or smaps at its first instruction (smaps gives the real
+    /// VmFlags); makes INPUT a strace log.
+    #[arg(long)]
+    initial: Option<String>,
+    #[command(flatten)]
+    options: ReplayOptions,
 }
 
+/// A replay's options, shared by `replay` and `report`.
 #[derive(Args)]
-struct ReplayArgs {
-    /// The strace log.
-    trace: String,
-    /// The process's /proc/PID/maps or smaps at its first instruction (smaps gives the real
-    /// VmFlags).
-    #[arg(long)]
-    initial: String,
+struct ReplayOptions {
     /// Its maps or smaps when the main process entered exit_group, to compare the layout
     /// (with smaps, VmFlags are compared too).
-    #[arg(long = "final")]
+    #[arg(long = "final", requires = "initial")]
     final_maps: Option<String>,
     /// The stack limit in bytes the program ran with (RLIMIT_STACK: places mmap_base as
     /// Linux does with address randomisation off).
@@ -90,6 +118,18 @@ struct ReplayArgs {
     /// `none`.
     #[arg(long, value_enum, default_value_t = FaultModel::WriteNew)]
     faults: FaultModel,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    /// The strace log.
+    trace: String,
+    /// The process's /proc/PID/maps or smaps at its first instruction (smaps gives the real
+    /// VmFlags).
+    #[arg(long)]
+    initial: String,
+    #[command(flatten)]
+    options: ReplayOptions,
     /// Print each call's effect on the areas (new, changed, merged, gone) and why touching
     /// areas stayed apart, then a summary of merges and splits, before the check.
     #[arg(long)]
@@ -352,7 +392,15 @@ fn fuzz(args: &FuzzArgs) -> Result<ExitCode, Failure> {
 
 /// `maple-mm replay`.
 fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
-    let (done, layout) = replayed(args, args.explain)?;
+    let inputs = ReplayInputs::read(&args.trace, &args.initial, &args.options)?;
+    let done = if args.explain {
+        let (done, text, summary) = replay::explain(&inputs.log, inputs.initial, inputs.faults);
+        print!("{text}{summary}");
+        done
+    } else {
+        replay::run(&inputs.log, inputs.initial, inputs.faults)
+    };
+    let layout = inputs.real_final.map(|real| replay::compare_final(&done, &real));
     print!("{}", replay::render(&done, layout.as_ref()));
     let identical = done.calls.iter().all(|call| call.agrees())
         && done.skipped.is_empty()
@@ -360,43 +408,49 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
     Ok(if identical { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// `maple-mm report`: the replay's page, then the replay's report on standard output.
+/// `maple-mm report`: the page, written to the output file; the input's own report (a
+/// replay's, or the op count) on standard output.
 fn report(args: &ReportArgs) -> Result<ExitCode, Failure> {
-    let (done, layout) = replayed(&args.replay, false)?;
-    let page = maple_mm::report::page(&args.replay.trace, &done);
-    std::fs::write(&args.output, page).map_err(|error| Failure(format!("{}: {error}", args.output)))?;
-    print!("{}", replay::render(&done, layout.as_ref()));
-    println!("wrote {}", args.output);
+    let history = match &args.initial {
+        Some(initial) => {
+            let inputs = ReplayInputs::read(&args.input, initial, &args.options)?;
+            let real = inputs.real_final.as_deref();
+            History::of_replay(&args.input, &inputs.log, (inputs.initial, inputs.faults), real).0
+        }
+        None => {
+            let script = load(&args.input)?;
+            History::of_script(&args.input, &script).map_err(|error| Failure(error.to_string()))?
+        }
+    };
+    let page = maple_mm::report::page(&history);
+    std::fs::write(&args.output, &page).map_err(|error| Failure(format!("{}: {error}", args.output)))?;
+    print!("{}", history.verdict);
+    println!("wrote {} ({} KiB)", args.output, page.len().div_ceil(1024));
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads the inputs and replays the log (printing the explanation first when asked); with
-/// `--final`, compares the final layouts.
-fn replayed(args: &ReplayArgs, explain: bool) -> Result<(replay::Replay, Option<replay::LayoutDiff>), Failure> {
-    let read = |path: &str| std::fs::read_to_string(path).map_err(|error| Failure(format!("{path}: {error}")));
-    let maps = |path: &str| trace::parse_maps(&read(path)?).map_err(|error| Failure(format!("{path}: {error}")));
-    let log = trace::parse(&read(&args.trace)?).map_err(|error| Failure(format!("{}: {error}", args.trace)))?;
-    let initial = replay::build(&maps(&args.initial)?, args.stack_limit, args.mmap_base)
-        .map_err(|error| Failure(format!("{}: {error}", args.initial)))?;
-    let faults = match args.faults {
-        FaultModel::None => replay::Faults::None,
-        FaultModel::WriteNew => replay::Faults::WriteNew,
-    };
-    let done = if explain {
-        let (done, text, summary) = replay::explain(&log, initial, faults);
-        print!("{text}{summary}");
-        done
-    } else {
-        replay::run(&log, initial, faults)
-    };
-    let layout = match &args.final_maps {
-        Some(path) => {
-            let engine = trace::parse_maps(&done.final_maps).expect("the engine's maps output reads back");
-            Some(replay::compare(&replay::shown(&engine), &replay::shown(&maps(path)?)))
-        }
-        None => None,
-    };
-    Ok((done, layout))
+/// A replay's inputs, read and checked.
+struct ReplayInputs {
+    log: trace::Trace,
+    initial: replay::Initial,
+    faults: replay::Faults,
+    real_final: Option<Vec<trace::MapsArea>>,
+}
+
+impl ReplayInputs {
+    fn read(trace_path: &str, initial: &str, options: &ReplayOptions) -> Result<ReplayInputs, Failure> {
+        let read = |path: &str| std::fs::read_to_string(path).map_err(|error| Failure(format!("{path}: {error}")));
+        let maps = |path: &str| trace::parse_maps(&read(path)?).map_err(|error| Failure(format!("{path}: {error}")));
+        let log = trace::parse(&read(trace_path)?).map_err(|error| Failure(format!("{trace_path}: {error}")))?;
+        let initial = replay::build(&maps(initial)?, options.stack_limit, options.mmap_base)
+            .map_err(|error| Failure(format!("{initial}: {error}")))?;
+        let faults = match options.faults {
+            FaultModel::None => replay::Faults::None,
+            FaultModel::WriteNew => replay::Faults::WriteNew,
+        };
+        let real_final = options.final_maps.as_deref().map(maps).transpose()?;
+        Ok(ReplayInputs { log, initial, faults, real_final })
+    }
 }
 
 /// An address argument: `0x` hexadecimal or decimal.

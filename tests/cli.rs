@@ -16,6 +16,11 @@ fn maple_mm(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("maple-mm ends")
 }
 
+/// [`maple_mm`] with arguments made at run time.
+fn maple_mm_owned(args: &[String], stdin: &str) -> Output {
+    maple_mm(&args.iter().map(String::as_str).collect::<Vec<_>>(), stdin)
+}
+
 /// A new directory of this test process for `name`'s files (the caller removes it).
 fn scratch_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("maple-mm-cli-{name}-{}", std::process::id()));
@@ -311,12 +316,59 @@ fn report_writes_a_page_and_refuses_an_unwritable_file() {
     let output = maple_mm(&["report", &log, "--initial", &initial, "-o", page.to_str().unwrap()], "");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let html = std::fs::read_to_string(&page).unwrap();
-    assert_eq!(html.matches("<rect class=\"area ").count(), 51);
+    assert!(
+        html.starts_with("<!doctype html>") && html.contains("<h1>") && html.contains("642 memory calls, 51 areas")
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.ends_with(&format!("returns: 642/642 identical\nwrote {}\n", page.display())), "{stdout}");
+    let kib = html.len().div_ceil(1024);
+    assert!(
+        stdout.ends_with(&format!("returns: 642/642 identical\nwrote {} ({kib} KiB)\n", page.display())),
+        "{stdout}"
+    );
     let nowhere = dir.join("no/such/dir/page.html");
     let output = maple_mm(&["report", &log, "--initial", &initial, "-o", nowhere.to_str().unwrap()], "");
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("no/such/dir/page.html"), "{}", stderr(&output));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An op script is a report's input too (no --initial); a script that cannot be read, or
+/// --final without --initial, is an error and writes nothing.
+#[test]
+fn report_of_an_op_script() {
+    let dir = scratch_dir("report-script");
+    let page = dir.join("page.html");
+    let script = dir.join("two.ops");
+    std::fs::write(&script, "window 16\nmmap 0 4 rw anon_private\nmmap 4 4 rw anon_private\n").unwrap();
+    let args =
+        |input: &str| vec!["report".to_string(), input.to_string(), "-o".to_string(), page.display().to_string()];
+    let output = maple_mm_owned(&args(script.to_str().unwrap()), "");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("2 ops; 1 area in the window at the end\nwrote "), "{stdout}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("An op script run on the maple-mm engine, op by op: 2 ops, 1 area in the window at the end."));
+    std::fs::remove_file(&page).unwrap();
+    std::fs::write(&script, "window 16\nmmap 0 4 rw\n").unwrap();
+    let output = maple_mm_owned(&args(script.to_str().unwrap()), "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("two.ops: line 2"), "{}", stderr(&output));
+    let mut with_final = args(script.to_str().unwrap());
+    with_final.extend(["--final".to_string(), trace_file("perl.final.smaps")]);
+    let output = maple_mm_owned(&with_final, "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--initial"), "{}", stderr(&output));
+    assert!(!page.exists(), "nothing written");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `report --help` says how to read the page.
+#[test]
+fn report_help_tells_how_to_read_the_page() {
+    let output = maple_mm(&["report", "--help"], "");
+    assert_eq!(output.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&output.stdout);
+    for part in ["History chart", "The map", "Merge story", "merge_existing_range", "docs/report.md"] {
+        assert!(help.contains(part), "{part} missing from:\n{help}");
+    }
 }

@@ -8,7 +8,7 @@ use mm::Mm;
 use vma::Vma;
 
 use super::calls::given_range;
-use super::report::{call_text, ret_text};
+use super::report::call_line;
 use super::run::{run_watched, Faults, Replay, Replayed, Watched};
 use super::Initial;
 use crate::explain::{describe, tally, Addresses, Summary};
@@ -20,9 +20,7 @@ pub fn explain(trace: &Trace, initial: Initial, faults: Faults) -> (Replay, Stri
     let mut text = String::new();
     let mut summary = Summary::default();
     let replay = explain_each(trace, initial, faults, |told| {
-        let call = told.call;
-        let pid = call.pid.map_or(String::new(), |pid| format!(" [{pid}]"));
-        let _ = writeln!(text, "line {}{pid}: {} = {}", call.line, call_text(&call.call), ret_text(&call.engine));
+        let _ = writeln!(text, "{}", call_line(told.call));
         text.push_str(&told.text);
         summary += told.tally;
     });

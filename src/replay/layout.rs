@@ -64,6 +64,25 @@ pub fn shown_by(mm: &Mm) -> Vec<Shown> {
     shown(&parse_maps(&mm.maps()).expect("the engine's maps output reads back"))
 }
 
+/// The areas as smaps shows them, less the sizes: each maps line, then its `VmFlags`.
+///
+/// ```
+/// let mm = mm::Mm::new();
+/// let text = maple_mm::replay::smaps(&mm);
+/// assert!(text.lines().all(|line| line.starts_with("VmFlags:") || line.contains(" 00:00 ")));
+/// ```
+pub fn smaps(mm: &Mm) -> String {
+    let maps = mm.maps();
+    let snapshot = mm.snapshot();
+    let mut out = String::new();
+    for (line, area) in maps.lines().zip(snapshot.vmas()) {
+        out.push_str(line);
+        out.push('\n');
+        out.push_str(&mm::vm_flags_line(area));
+    }
+    out
+}
+
 /// Where two layouts differ: the areas only one of them has, in address order, and both
 /// layouts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,6 +114,19 @@ impl LayoutDiff {
     pub fn is_empty(&self) -> bool {
         self.extra.is_empty() && self.missing.is_empty()
     }
+}
+
+/// Compares the final layout of a replay (the main process's at its exit) with the real one
+/// `real` (a maps or smaps file's areas).
+///
+/// ```no_run
+/// # let (replay, real): (maple_mm::replay::Replay, Vec<maple_mm::trace::MapsArea>) = todo!();
+/// let diff = maple_mm::replay::compare_final(&replay, &real);
+/// println!("{} areas differ", diff.extra.len().max(diff.missing.len()));
+/// ```
+pub fn compare_final(replay: &super::Replay, real: &[MapsArea]) -> LayoutDiff {
+    let engine = parse_maps(&replay.final_maps).expect("the engine's smaps output reads back");
+    compare(&shown(&engine), &shown(real))
 }
 
 /// Compares the engine's layout with the real one. `VmFlags` are compared only when both

@@ -152,13 +152,33 @@ fn call_name(call: &MemoryCall) -> &'static str {
 }
 
 /// A call whose result differs: the call, Linux's result and the engine's.
+/// A replayed call as `--explain` heads it: its log line, task, text and the engine's result.
+///
+/// ```
+/// use maple_mm::replay::{call_line, Replayed};
+/// use maple_mm::trace::{MemoryCall, Ret};
+/// let call = MemoryCall::Munmap { addr: 0x1000, len: 0x2000 };
+/// let replayed = Replayed { line: 7, pid: Some(12), call, linux: Ret::Value(0), engine: Ret::Value(0) };
+/// assert_eq!(call_line(&replayed), "line 7 [12]: munmap(0x1000, 8192) = 0");
+/// ```
+pub fn call_line(call: &Replayed) -> String {
+    let pid = call.pid.map_or(String::new(), |pid| format!(" [{pid}]"));
+    format!("line {}{pid}: {} = {}", call.line, call_text(&call.call), ret_text(&call.engine))
+}
+
 fn describe(call: &Replayed) -> String {
     format!("{}: Linux {}, engine {}", call_text(&call.call), ret_text(&call.linux), ret_text(&call.engine))
 }
 
 /// A result as the report writes it: an address in hexadecimal, a small value in decimal,
 /// an errno's name, or `?`.
-pub(super) fn ret_text(ret: &Ret) -> String {
+///
+/// ```
+/// use maple_mm::{replay::ret_text, trace::Ret};
+/// assert_eq!(ret_text(&Ret::Value(0x7f0000000000)), "0x7f0000000000");
+/// assert_eq!(ret_text(&Ret::Error("ENOMEM".into())), "ENOMEM");
+/// ```
+pub fn ret_text(ret: &Ret) -> String {
     match ret {
         Ret::Value(value) if *value > 0xffff => format!("{value:#x}"),
         Ret::Value(value) => value.to_string(),

@@ -10,7 +10,7 @@ use mm::Mm;
 use vma::Vma;
 
 use super::calls::{given_range, perform, FileTable};
-use super::Initial;
+use super::{smaps, Initial};
 use crate::trace::{Action, Event, MemoryCall, ProcessCall, Ret, Trace};
 
 /// One memory call replayed: where it came from, what Linux answered and what the engine did.
@@ -171,19 +171,6 @@ pub fn run_watched(trace: &Trace, initial: Initial, faults: Faults, mut watch: O
         replay.final_maps = smaps(&main.borrow().mm);
     }
     replay
-}
-
-/// The areas as smaps shows them, less the sizes: each maps line, then its `VmFlags`.
-fn smaps(mm: &Mm) -> String {
-    let maps = mm.maps();
-    let snapshot = mm.snapshot();
-    let mut out = String::new();
-    for (line, area) in maps.lines().zip(snapshot.vmas()) {
-        out.push_str(line);
-        out.push('\n');
-        out.push_str(&mm::vm_flags_line(area));
-    }
-    out
 }
 
 /// Where a call runs: its task, and the main process's space to tell whether it is that.
