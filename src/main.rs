@@ -79,7 +79,7 @@ Reading the page:
                   at the end and the rule; with --final, the differences from Linux.
 
 Examples:
-  maple-mm report tests/kernel-cases/scenarios/06_anon_vma_split.ops -o split.html
+  maple-mm report tests/kernel-cases/scenarios/04_mprotect_back_remerge.ops -o remerge.html
   maple-mm report tests/traces/py_threads.strace --initial tests/traces/py_threads.initial.smaps \\
       --final tests/traces/py_threads.final.smaps -o py_threads.html";
 

@@ -131,6 +131,22 @@ fn the_story_of_a_split_and_a_remerge() {
     let marks: Vec<(u64, u64)> =
         data["steps"].as_array().unwrap().iter().map(|op| (number(&op[4]), number(&op[5]))).collect();
     assert_eq!(marks, [(0, 0), (0, 2), (1, 0)], "merges and splits per op");
+    // Each op's cases, named as the story's table names them.
+    let cases: Vec<Vec<(String, u64)>> = data["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| {
+            let named = |case: &Value| {
+                (data["cases"][number(&case[0]) as usize].as_str().unwrap().to_string(), number(&case[1]))
+            };
+            op[7].as_array().unwrap().iter().map(named).collect()
+        })
+        .collect();
+    assert_eq!(cases[0], [("new range, an area of its own (merged with nothing)".to_string(), 1)]);
+    assert_eq!(cases[1], [("splits of an existing area".to_string(), 2)]);
+    let both = "changed range: the area before absorbed it and the area after (merge_existing_range, both)";
+    assert_eq!(cases[2], [(both.to_string(), 1)]);
     assert_eq!(areas_at(&data, 1).len(), 1);
     assert_eq!(areas_at(&data, 2).len(), 3);
     assert_eq!(areas_at(&data, 3).len(), 1);

@@ -9,8 +9,9 @@
 //!   "kinds": [[kind, colour], ...],
 //!   "areas": [[start, end, perms, offset, name, kind, vmflags, born], ...],
 //!   "initial": [area, ...],
-//!   "steps": [[label, agrees, [added area, ...], [removed area, ...], merges, splits, text], ...],
-//!   "rules": [text, ...],  "pairs": [[left area, right area, rule], ...],
+//!   "steps": [[label, agrees, [added area, ...], [removed area, ...], merges, splits, text,
+//!              [[case, times], ...]], ...],
+//!   "cases": [text, ...], "rules": [text, ...], "pairs": [[left area, right area, rule], ...],
 //!   "differs": [area, ...], "linuxOnly": [[start, end, perms, offset, name, vmflags], ...] }
 //! ```
 
@@ -21,6 +22,7 @@ use vma::{AnonRef, VmaId};
 
 use super::history::{apart_rule, Area, History};
 use super::kinds::{kind, KINDS};
+use super::story::{case_names, cases_of};
 use crate::replay::{shown, LayoutDiff, Shown};
 use crate::trace::{AreaName, MapsArea};
 
@@ -150,8 +152,14 @@ pub fn json(history: &History) -> String {
         numbers(out, removed);
         let _ = write!(out, ",{},{},", step.tally.merges(), step.tally.splits);
         string(out, &step.text);
-        out.push(']');
+        out.push_str(",[");
+        list(out, cases_of(&step.tally), |out, (case, times)| {
+            let _ = write!(out, "[{case},{times}]");
+        });
+        out.push_str("]]");
     });
+    out.push_str("],\"cases\":[");
+    list(&mut out, case_names(), string);
     out.push_str("],\"rules\":[");
     list(&mut out, versions.rules.iter(), |out, rule| string(out, rule));
     out.push_str("],\"pairs\":[");

@@ -16,13 +16,13 @@ window.addEventListener("error", (event) => {
   const SVG = "http://www.w3.org/2000/svg";
   const PAGE = 4096;
   const MAP = { width: 960, barX: 150, barWidth: 380, gap: 14 };
-  const CHART = { width: 960, height: 190, left: 56, right: 904, top: 12, bottom: 142 };
+  const CHART = { width: 960, height: 190, left: 56, right: 880, top: 12, bottom: 142 };
   const colours = new Map(data.kinds);
   const rules = new Map(data.pairs.map(([left, right, rule]) => [`${left},${right}`, data.rules[rule]]));
   const total = data.steps.length;
   // Fields of data.areas and data.steps.
   const START = 0, END = 1, PERMS = 2, OFFSET = 3, NAME = 4, KIND = 5, FLAGS = 6, BORN = 7;
-  const LABEL = 0, AGREES = 1, ADDED = 2, REMOVED = 3, MERGES = 4, SPLITS = 5, TEXT = 6;
+  const LABEL = 0, AGREES = 1, ADDED = 2, REMOVED = 3, MERGES = 4, SPLITS = 5, TEXT = 6, CASES = 7;
 
   function el(tag, attributes, text) {
     const node = document.createElementNS(SVG, tag);
@@ -98,7 +98,8 @@ window.addEventListener("error", (event) => {
     group.append(
       rect,
       el("text", { class: "address", x: MAP.barX - 6, y: baseline }, where(start)),
-      el("text", { class: "label", x: MAP.barX + MAP.barWidth + 8, y: baseline }, `${perms} ${shortName(name)} ${sizeText(end - start)}`),
+      el("text", { class: "label", x: MAP.barX + MAP.barWidth + 8, y: baseline },
+        `${perms} ${shortName(name)} ${sizeText(end - start)}${marks.differs ? ` [${area[FLAGS]}] differs from Linux` : ""}`),
     );
     map.append(group);
     return h;
@@ -112,7 +113,7 @@ window.addEventListener("error", (event) => {
     const rect = el("rect", { class: "linux-only", x: MAP.barX, y, width: MAP.barWidth, height: h - 1 });
     const shownStart = start === null ? "????????" : hex8(start);
     rect.append(el("title", {}, `Linux has ${shownStart}-${hex8(end)} ${perms} ${hex8(offset)} ${name}${flags ? `\nVmFlags: ${flags}` : ""}\nthe engine has no such area`));
-    map.append(rect, el("text", { class: "label linux-only-label", x: MAP.barX + MAP.barWidth + 8, y: y + Math.min(h, 14) - 3 }, `Linux: ${perms} ${shortName(name)}`));
+    map.append(rect, el("text", { class: "label linux-only-label", x: MAP.barX + MAP.barWidth + 8, y: y + Math.min(h, 14) - 3 }, `Linux: ${perms} ${shortName(name)} ${sizeText(end - low)}${flags ? ` [${flags}]` : ""}`));
     return h;
   }
 
@@ -193,6 +194,12 @@ window.addEventListener("error", (event) => {
     });
   }
 
+  // What an op did (explain's lines), then the cases of the merge story it counts.
+  function opText(op) {
+    const cases = op[CASES].map(([c, times]) => `  => ${data.cases[c]}${times > 1 ? ` (${times} times)` : ""}\n`);
+    return (op[TEXT] || "(no area changed)\n") + cases.join("");
+  }
+
   const slider = document.getElementById("step");
   function show(wanted) {
     const step = Math.max(0, Math.min(total, Number(wanted) || 0));
@@ -207,8 +214,7 @@ window.addEventListener("error", (event) => {
     const label = document.getElementById("step-label");
     label.textContent = stepLabel(step);
     label.className = step > 0 && data.steps[step - 1][AGREES] === 0 ? "differs" : "";
-    document.getElementById("step-text").textContent =
-      step === 0 ? "The layout before the first op." : data.steps[step - 1][TEXT] || "(no area changed)";
+    document.getElementById("step-text").textContent = step === 0 ? "The layout before the first op." : opText(data.steps[step - 1]);
   }
 
   slider.max = total;

@@ -29,6 +29,17 @@ const CASES: [Case; 11] = [
     ("areas unmapped", |s| s.unmapped),
 ];
 
+/// The names of the table's cases, in order.
+pub(super) fn case_names() -> impl Iterator<Item = &'static str> {
+    CASES.iter().map(|(what, _)| *what)
+}
+
+/// The cases of the table that `tally` (one op's share of the story) counts: each case's
+/// number and how many times the op made it happen.
+pub(super) fn cases_of(tally: &Summary) -> impl Iterator<Item = (usize, usize)> + '_ {
+    CASES.iter().enumerate().map(move |(number, (_, count))| (number, count(tally))).filter(|(_, times)| *times > 0)
+}
+
 /// The story's HTML.
 pub fn story(history: &History) -> String {
     let mut out =
