@@ -68,6 +68,8 @@ Reading the page:
                   op; green ticks: merges, orange ticks: splits, red dots: a call whose result
                   differs from Linux's. Click it, or use the slider, buttons or arrow keys, to
                   redraw the map at an op.
+  Overview        the areas to scale along one line, unmapped stretches over 64 MiB cut
+                  out (marked with a wavy equals sign).
   The map         one bar per area, lowest address first; heights grow with the log of the
                   size; dashed lines are unmapped gaps (compressed); colours tell the kind
                   (file, shared, anonymous, stack, heap, special), paler is read-only, faint no

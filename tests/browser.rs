@@ -56,11 +56,13 @@ fn dom(page: &Path, op: Option<usize>) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// Checks the DOM shows a finished drawing with `areas` area elements.
+/// Checks the DOM shows a finished drawing with `areas` area elements, in the map and in the
+/// overview.
 fn assert_drawn(dom: &str, areas: usize, what: &str) {
     assert!(dom.contains("<body data-state=\"drawn\">"), "{what}: the script did not finish drawing");
     assert!(dom.contains("<pre id=\"errors\" hidden=\"\"></pre>"), "{what}: the script reported an error");
     assert_eq!(dom.matches("<rect class=\"area ").count(), areas, "{what}: area elements");
+    assert_eq!(dom.matches("<rect class=\"overview-area ").count(), areas, "{what}: areas in the overview");
 }
 
 /// Writes the page, checks it at its last op (and at `also`: op and area count), and saves a

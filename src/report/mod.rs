@@ -36,6 +36,9 @@ Linux's. Click the chart to go to that op.</p>
 as the address space was right after it, and the op's text and its effect (as <code>maple-mm explain</code> prints \
 it) show beside the map. Links to ops in the merge story go there too, and the page opens at the op its address \
 names (<code>report.html#op=12</code>).</p>
+<p><b>The overview</b>: the areas to scale along one line, except that each unmapped stretch over 64 MiB is \
+cut out and marked &#x2248; (hover it for its size); each run of areas between cuts is labelled with its start and \
+span.</p>
 <p><b>The map</b>: one bar per area, lowest address at the top, the start address (or window page) on the left, \
 permissions, name and size on the right. Bar heights grow with the logarithm of the size, so a 4 KiB page and a \
 1 GiB area both stay readable; an unmapped gap is a dashed line with its size (compressed: not to scale). Colours \
@@ -73,6 +76,10 @@ pub fn page(history: &History) -> String {
          <button id=\"next\" title=\"the next op (right arrow)\">&#x25B6;</button>\
          <button id=\"last\" title=\"the last op\">&raquo;</button><span id=\"position\"></span></div>\n\
          <div class=\"columns\">\n<section>\n<h2>The map</h2>\n{}\
+         <p class=\"note\">To scale, with each unmapped stretch over 64 MiB cut out (&#x2248;):</p>\n\
+         <svg id=\"overview\" class=\"overview\" width=\"960\" height=\"56\" viewBox=\"0 0 960 56\" role=\"img\" \
+         aria-label=\"the areas to scale\"></svg>\n\
+         <p class=\"note\">One bar per area (heights grow with the logarithm of the size; gaps compressed):</p>\n\
          <svg id=\"map\" class=\"map\" width=\"960\" height=\"20\" role=\"img\" aria-label=\"the areas\"></svg>\n</section>\n\
          <aside class=\"step-column\">\n<h2>The op</h2>\n<p id=\"step-label\"></p>\n<pre id=\"step-text\"></pre>\n</aside>\n</div>\n\
          <h2>The merge story</h2>\n{}\

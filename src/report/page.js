@@ -134,6 +134,64 @@ window.addEventListener("error", (event) => {
     map.append(dot);
   }
 
+  // The overview: the address space to scale along one line, except that a gap longer than
+  // LONG_GAP is cut out and marked; each run of areas between such gaps gets a width in
+  // proportion to its span (at least MIN_RUN pixels), and an area at least a pixel.
+  const OVERVIEW = { width: 960, left: 10, right: 950, top: 6, bar: 22, breakWidth: 26, minRun: 60 };
+  const LONG_GAP = 64 * 1024 * 1024;
+  function drawOverview(step) {
+    const overview = document.getElementById("overview");
+    overview.replaceChildren();
+    const areas = alive[step].map((version) => data.areas[version]);
+    if (areas.length === 0) return;
+    const runs = [];
+    for (const area of areas) {
+      const run = runs[runs.length - 1];
+      if (run && area[START] - run.end <= LONG_GAP) {
+        run.areas.push(area);
+        run.end = Math.max(run.end, area[END]);
+      } else {
+        runs.push({ start: area[START], end: area[END], areas: [area] });
+      }
+    }
+    const room = OVERVIEW.right - OVERVIEW.left - OVERVIEW.breakWidth * (runs.length - 1) - OVERVIEW.minRun * runs.length;
+    const spans = runs.reduce((sum, run) => sum + (run.end - run.start), 0);
+    let x = OVERVIEW.left;
+    runs.forEach((run, index) => {
+      if (index > 0) {
+        const gapBytes = run.start - runs[index - 1].end;
+        const mark = el("g", { class: "break" });
+        mark.append(
+          el("text", { x: x + OVERVIEW.breakWidth / 2, y: OVERVIEW.top + OVERVIEW.bar / 2 + 5, "text-anchor": "middle" }, "\u2248"),
+          el("title", {}, `${sizeText(gapBytes)} unmapped (cut out)`),
+        );
+        overview.append(mark);
+        x += OVERVIEW.breakWidth;
+      }
+      const width = OVERVIEW.minRun + Math.max(0, room) * ((run.end - run.start) / spans);
+      const scale = width / (run.end - run.start);
+      overview.append(el("rect", { class: "run", x, y: OVERVIEW.top, width, height: OVERVIEW.bar }));
+      for (const area of run.areas) {
+        const bar = el("rect", {
+          class: `overview-area ${area[KIND]}`, x: x + (area[START] - run.start) * scale, y: OVERVIEW.top,
+          width: Math.max(1, (area[END] - area[START]) * scale), height: OVERVIEW.bar,
+          fill: colours.get(area[KIND]), "fill-opacity": opacity(area[PERMS]),
+        });
+        bar.append(el("title", {}, hover(area, false)));
+        overview.append(bar);
+      }
+      // Labels alternate between two lines, so narrow runs side by side stay readable; the
+      // last one ends at the right edge.
+      const label = `${where(run.start)} (${sizeText(run.end - run.start)})`;
+      const last = index === runs.length - 1 && index > 0;
+      overview.append(el("text", {
+        class: "run-label", x: last ? OVERVIEW.right : x, y: OVERVIEW.top + OVERVIEW.bar + 13 + 13 * (index % 2),
+        "text-anchor": last ? "end" : "start",
+      }, label));
+      x += width;
+    });
+  }
+
   function drawMap(step) {
     const map = document.getElementById("map");
     map.replaceChildren();
@@ -204,6 +262,7 @@ window.addEventListener("error", (event) => {
   function show(wanted) {
     const step = Math.max(0, Math.min(total, Number(wanted) || 0));
     slider.value = step;
+    drawOverview(step);
     drawMap(step);
     const cursor = document.getElementById("cursor");
     cursor.setAttribute("x1", xOf(step));
