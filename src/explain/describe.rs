@@ -21,7 +21,14 @@ pub enum Addresses {
 }
 
 impl Addresses {
-    fn show(self, addr: u64) -> String {
+    /// `addr` written this way.
+    ///
+    /// ```
+    /// use maple_mm::explain::Addresses;
+    /// assert_eq!(Addresses::Hex.show(0x7f0000001000), "7f0000001000");
+    /// assert_eq!(Addresses::WindowPages.show(maple_mm::engine::WINDOW_BASE + 0x3000), "3");
+    /// ```
+    pub fn show(self, addr: u64) -> String {
         match self {
             Addresses::WindowPages => ((addr - WINDOW_BASE) / PAGE_SIZE).to_string(),
             Addresses::Hex => format!("{addr:x}"),

@@ -31,7 +31,8 @@ pub struct Step {
     pub label: String,
     /// For a real program's call, whether the engine answered as Linux did.
     pub agrees: Option<bool>,
-    /// What the op did to the areas, as `explain` tells it.
+    /// What the op did to the areas, as `explain` tells it (for an op script, after the
+    /// script's comments before the op).
     pub text: String,
     /// The op's share of the merge story.
     pub tally: Summary,
@@ -79,7 +80,10 @@ impl History {
             summary += told.tally;
             let label = format!("{} = {}", told.op, told.result);
             let areas = in_window(told.replay.mm()).collect();
-            steps.push(Step { label, agrees: None, text: told.text, tally: told.tally, areas });
+            // The script's comments before the op, then what it did.
+            let mut text: String = script.notes_before(told.index).map(|note| format!("# {note}\n")).collect();
+            text.push_str(&told.text);
+            steps.push(Step { label, agrees: None, text, tally: told.tally, areas });
         })?;
         let areas = steps.last().map_or(0, |step| step.areas.len());
         let verdict = format!("{} ops; {} in the window at the end\n", steps.len(), count(areas, "area"));

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::escape;
 use super::history::{apart_rule, count, Area, History, Step};
-use crate::explain::Summary;
+use crate::explain::{Addresses, Summary};
 
 /// How many op links a row lists before it says how many more there are.
 const LINKS: usize = 24;
@@ -54,7 +54,7 @@ pub fn story(history: &History) -> String {
         );
     }
     out.push_str("</table>\n");
-    kept_apart(&mut out, history.last(), history.steps.len());
+    kept_apart(&mut out, history, history.steps.len());
     differences(&mut out, history);
     out
 }
@@ -77,13 +77,18 @@ fn links(steps: &[Step], at: &[usize]) -> String {
     out
 }
 
-/// The touching pairs of the final layout, grouped by the rule that keeps them apart.
-fn kept_apart(out: &mut String, last: &[Area], steps: usize) {
+/// The touching pairs of the final layout, grouped by the rule that keeps them apart; areas
+/// written as `explain` writes them (`[start,end)`, in window pages for an op script).
+fn kept_apart(out: &mut String, history: &History, steps: usize) {
+    let at = match history.window {
+        Some(_) => Addresses::WindowPages,
+        None => Addresses::Hex,
+    };
+    let range = |area: &Area| format!("[{},{})", at.show(area.vma.start), at.show(area.vma.end));
     let mut rules: Vec<(String, Vec<String>)> = Vec::new();
-    for pair in last.windows(2).filter(|pair| pair[0].vma.end == pair[1].vma.start) {
+    for pair in history.last().windows(2).filter(|pair| pair[0].vma.end == pair[1].vma.start) {
         let rule = apart_rule(&pair[0], &pair[1]);
-        let text =
-            format!("{:x}-{:x} | {:x}-{:x}", pair[0].vma.start, pair[0].vma.end, pair[1].vma.start, pair[1].vma.end);
+        let text = format!("{} and {}", range(&pair[0]), range(&pair[1]));
         match rules.iter_mut().find(|(known, _)| *known == rule) {
             Some((_, pairs)) => pairs.push(text),
             None => rules.push((rule, vec![text])),
