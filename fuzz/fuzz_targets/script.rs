@@ -2,18 +2,19 @@
 //! explain` do with a script that parses, and the printers' round trips.
 //!
 //! Checked for every script that parses:
-//! - nothing panics or hangs in `script::parse`, `engine::run`, `Outcome::render` and
-//!   `explain::explain`;
+//! - nothing panics or hangs in `script::parse`, `engine::run`, `Outcome::render`,
+//!   `explain::explain` and the report (`report::History::of_script`, `report::page`);
 //! - the printer round-trips: `parse(script.to_string()) == script`, and
 //!   `parse_outcome(outcome.to_string()) == outcome`;
-//! - `explain` agrees with `run`: the same result on every op line, the same final VMA lines.
+//! - `explain` agrees with `run`: the same result on every op line, the same final VMA lines;
+//!   the report's last areas are as many as run's.
 //!
 //! The one bound beyond the parser's limits is [`ACCESS_BUDGET`].
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use maple_mm::script::{self, Op, OpLine, Outcome, Script};
-use maple_mm::{engine, explain};
+use maple_mm::{engine, explain, report};
 
 /// The most pages the `touch` and `read` ops of one script may access in all. The CLI has
 /// no such bound (reported): `touch 0 N` in a window of N pages makes N faults, one by one,
@@ -66,4 +67,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(op_lines, expected, "explain and run disagree on op results");
     let final_vmas = Outcome { ops: Vec::new(), vmas: outcome.vmas.clone() }.to_string();
     assert!(explained.ends_with(&final_vmas), "explain and run disagree on the final areas:\n{explained}");
+
+    // `maple-mm report`: the page's history ends with run's areas.
+    let history = report::History::of_script("fuzz", &script).unwrap_or_else(|e| panic!("a parsed script over a limit: {e}"));
+    assert_eq!(history.last().len(), outcome.vmas.len(), "report and run disagree on the final areas");
+    assert!(report::page(&history).ends_with("</html>\n"));
 });

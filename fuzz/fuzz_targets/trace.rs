@@ -8,12 +8,13 @@
 //!   came from, and the events are ordered as `parse` documents: by the line they took
 //!   effect on, which is never before the line they start on;
 //! - a log that parses replays from perl's initial layout (`maple-mm replay`'s work, the
-//!   explanation included) without panicking, every memory call either replayed or listed as
-//!   not replayed.
+//!   explanation included, and `maple-mm report`'s page) without panicking, every memory call
+//!   either replayed or listed as not replayed.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use maple_mm::replay::{self, Faults};
+use maple_mm::report::{self, History};
 use maple_mm::trace::{self, Action};
 
 /// The layout the replays start from: perl's at its first instruction.
@@ -40,8 +41,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let areas = trace::parse_maps(INITIAL).expect("the bundled smaps reads");
     let initial = replay::build(&areas, 8 << 20, None).expect("the bundled layout builds");
-    let (done, _text, _summary) = replay::explain(&parsed, initial, Faults::WriteNew);
+    let (history, done) = History::of_replay("fuzz", &parsed, (initial, Faults::WriteNew), None);
     let memory = parsed.events.iter().filter(|event| matches!(event.action, Action::Memory { .. })).count();
     assert_eq!(done.calls.len() + done.skipped.len(), memory, "a memory call neither replayed nor listed");
     let _ = replay::render(&done, None);
+    assert!(report::page(&history).ends_with("</html>\n"));
 });
