@@ -5,9 +5,11 @@
 //! - [`vma`]: virtual memory areas and the merge engine;
 //! - [`mm`]: the address space.
 //!
-//! [`script`] reads op scripts and their output format; [`trace`] reads strace logs of real
-//! programs; [`kernel`] performs a script with
-//! real system calls; [`gen`] writes random scripts for differential fuzzing.
+//! [`script`] reads op scripts and their output format and [`engine`] runs them; [`kernel`]
+//! performs a script with real system calls; [`gen`] writes random scripts for differential
+//! fuzzing. [`trace`] reads strace logs of real programs and [`replay`] replays them against
+//! what Linux did. [`explain`] tells what each op did and counts the merge story; [`report`]
+//! draws an address space's history as an HTML page.
 
 pub use maple;
 pub use mm;

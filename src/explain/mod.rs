@@ -54,6 +54,17 @@ pub fn explain(script: &Script) -> Result<String, LimitError> {
 }
 
 /// One op of a script as [`explain_each`] tells it.
+///
+/// ```
+/// use maple_mm::{explain::explain_each, script::{parse, OpResult}};
+/// let script = parse("window 8\nmmap 0 2 rw anon_private\n").unwrap();
+/// explain_each(&script, |told| {
+///     assert_eq!((told.index, &told.result), (0, &OpResult::OkAt(0)));
+///     assert_eq!((told.before.len(), told.after.len(), told.tally.created), (0, 1, 1));
+///     assert_eq!(told.text, "  + [0,2) rw-p new\n");
+/// })
+/// .unwrap();
+/// ```
 pub struct ToldOp<'a> {
     /// The op's index in the script (0 for the first).
     pub index: usize,

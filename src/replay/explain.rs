@@ -28,6 +28,21 @@ pub fn explain(trace: &Trace, initial: Initial, faults: Faults) -> (Replay, Stri
 }
 
 /// One replayed call as [`explain_each`] tells it.
+///
+/// ```
+/// use maple_mm::{replay::{build, explain_each, Faults}, trace::{parse, parse_maps}};
+/// let maps = parse_maps("00400000-00401000 r--p 00000000 fe:00 1 /bin/x\n").unwrap();
+/// let log = parse(
+///     "1 execve(\"/bin/x\", [\"x\"], 0x7ffe /* 0 vars */) = 0\n\
+///      1 mmap(0x10000000, 8192, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0) = 0x10000000\n",
+/// )
+/// .unwrap();
+/// let mut told = Vec::new();
+/// explain_each(&log, build(&maps, 8 << 20, None).unwrap(), Faults::None, |call| {
+///     told.push((call.call.line, call.main, call.tally.created, call.text));
+/// });
+/// assert_eq!(told, [(2, true, 1, "  + [10000000,10002000) r--p new\n".to_string())]);
+/// ```
 pub struct ToldCall<'a> {
     /// The call.
     pub call: &'a Replayed,
@@ -42,7 +57,8 @@ pub struct ToldCall<'a> {
     pub mm: &'a Mm,
 }
 
-/// Replays `trace`, showing each call performed, explained, to `each`.
+/// Replays `trace`, showing each call performed, explained, to `each` (see [`ToldCall`] for
+/// an example).
 pub fn explain_each(trace: &Trace, initial: Initial, faults: Faults, mut each: impl FnMut(ToldCall<'_>)) -> Replay {
     let mut watch = |watched: &Watched<'_>| {
         let mut text = String::new();

@@ -159,7 +159,7 @@ fn call_name(call: &MemoryCall) -> &'static str {
 /// use maple_mm::trace::{MemoryCall, Ret};
 /// let call = MemoryCall::Munmap { addr: 0x1000, len: 0x2000 };
 /// let replayed = Replayed { line: 7, pid: Some(12), call, linux: Ret::Value(0), engine: Ret::Value(0) };
-/// assert_eq!(call_line(&replayed), "line 7 [12]: munmap(0x1000, 8192) = 0");
+/// assert_eq!(call_line(&replayed), "line 7 [12]: munmap(0x1000, 0x2000) = 0");
 /// ```
 pub fn call_line(call: &Replayed) -> String {
     let pid = call.pid.map_or(String::new(), |pid| format!(" [{pid}]"));

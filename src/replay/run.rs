@@ -100,6 +100,20 @@ pub enum Faults {
 }
 
 /// What a watcher of a replay sees of each memory call performed (see [`run_watched`]).
+///
+/// ```
+/// use maple_mm::{replay::{build, run_watched, Faults, Watched}, trace::{parse, parse_maps}};
+/// let maps = parse_maps("00400000-00401000 r--p 00000000 fe:00 1 /bin/x\n").unwrap();
+/// let log = parse(
+///     "1 execve(\"/bin/x\", [\"x\"], 0x7ffe /* 0 vars */) = 0\n\
+///      1 munmap(0x400000, 4096) = 0\n",
+/// )
+/// .unwrap();
+/// let mut seen = Vec::new();
+/// let mut watch = |watched: &Watched<'_>| seen.push((watched.before.len(), watched.after.len(), watched.main));
+/// run_watched(&log, build(&maps, 8 << 20, None).unwrap(), Faults::None, Some(&mut watch));
+/// assert_eq!(seen, [(1, 0, true)]);
+/// ```
 pub struct Watched<'a> {
     /// The call as replayed.
     pub call: &'a Replayed,

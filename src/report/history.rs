@@ -15,6 +15,14 @@ use crate::trace::{parse_maps, MapsArea, Trace};
 
 /// One area at one moment: as `/proc/PID/smaps` shows it, and the engine's area itself (for
 /// the merge rules between touching areas, and to tell an anon_vma change).
+///
+/// ```
+/// use maple_mm::{report::History, script::parse};
+/// let history = History::of_script("", &parse("window 8\nmmap 2 2 r anon_private\n").unwrap()).unwrap();
+/// let area = &history.last()[0];
+/// assert_eq!(area.shown.perms(), "r--p");
+/// assert_eq!(area.vma.end - area.vma.start, 2 * 4096);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Area {
     /// The maps line and `VmFlags`.
@@ -24,6 +32,15 @@ pub struct Area {
 }
 
 /// One op and the areas after it.
+///
+/// ```
+/// use maple_mm::{report::History, script::parse};
+/// let script = parse("window 8\nmmap 0 2 rw anon_private\nmprotect 0 1 r\n").unwrap();
+/// let step = &History::of_script("", &script).unwrap().steps[1];
+/// assert_eq!(step.label, "mprotect 0 1 r = ok");
+/// assert_eq!((step.areas.len(), step.tally.splits), (2, 1));
+/// assert!(step.text.contains("+ [1,2) rw-p new"));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Step {
     /// The op as the input gave it, with what the engine answered (`line 12: mmap(...) =
@@ -41,6 +58,14 @@ pub struct Step {
 }
 
 /// An address space's history, as a report draws it.
+///
+/// ```
+/// use maple_mm::{report::History, script::parse};
+/// let script = parse("window 8\nmmap 0 2 rw anon_private\nmunmap 0 2\n").unwrap();
+/// let history = History::of_script("map and unmap", &script).unwrap();
+/// assert_eq!((history.steps[0].areas.len(), history.last().len()), (1, 0));
+/// assert_eq!(history.summary.unmapped, 1);
+/// ```
 pub struct History {
     /// What the report is of (the input's name).
     pub title: String,
@@ -102,6 +127,24 @@ impl History {
     /// process's areas after each of its calls (its threads' included; calls in forked
     /// children change other address spaces and are not drawn). With `real_final`, the
     /// real final layout, the differences from it are kept. Returns the replay too.
+    ///
+    /// ```
+    /// use maple_mm::{replay::{build, Faults}, report::History, trace::{parse, parse_maps}};
+    /// let maps = parse_maps("00400000-00401000 r--p 00000000 fe:00 1 /bin/x\n").unwrap();
+    /// let log = parse(
+    ///     "1 execve(\"/bin/x\", [\"x\"], 0x7ffe /* 0 vars */) = 0\n\
+    ///      1 mmap(0x10000000, 8192, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0) = 0x10000000\n\
+    ///      2 mmap(0x20000000, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0) = 0x20000000\n",
+    /// )
+    /// .unwrap();
+    /// let initial = build(&maps, 8 << 20, None).unwrap();
+    /// let real = parse_maps("00400000-00401000 r--p 00000000 fe:00 1 /bin/x\n10000000-10002000 r--p 00000000 00:00 0\n").unwrap();
+    /// let (history, replay) = History::of_replay("x", &log, (initial, Faults::WriteNew), Some(&real));
+    /// // Task 2 was never created by the log, so its call is not replayed; the main one is.
+    /// assert_eq!((history.steps.len(), replay.skipped.len()), (1, 1));
+    /// assert_eq!(history.last().len(), 2);
+    /// assert!(history.differences.unwrap().is_empty());
+    /// ```
     pub fn of_replay(
         title: &str,
         trace: &Trace,
@@ -132,7 +175,13 @@ impl History {
         (history, done)
     }
 
-    /// The areas at the end.
+    /// The areas at the end (after the last op, or at the start if there is none).
+    ///
+    /// ```
+    /// use maple_mm::{report::History, script::parse};
+    /// let history = History::of_script("", &parse("window 8\n").unwrap()).unwrap();
+    /// assert!(history.steps.is_empty() && history.last().is_empty());
+    /// ```
     pub fn last(&self) -> &[Area] {
         self.steps.last().map_or(&self.initial, |step| &step.areas)
     }
