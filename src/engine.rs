@@ -8,7 +8,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use mm::{Access, Advice, Errno, MapFlags, MlockFlags, Mm, MremapFlags, MsealFlags, OpenFile, Prot as MmProt, Signal};
+use mm::{
+    Access, Advice, Errno, MapFlags, MlockFlags, MlockallFlags, Mm, MremapFlags, MsealFlags, OpenFile, Prot as MmProt,
+    Signal,
+};
 use vma::{File, VmFlags, Vma, PAGE_SIZE};
 
 use crate::script::{
@@ -152,6 +155,20 @@ impl Replay {
             }
             Op::Touch { page, npages } => self.access(page, npages, Access::Write),
             Op::Read { page, npages } => self.access(page, npages, Access::Read),
+            Op::Mlockall { current, future, onfault } => {
+                let mut flags = MlockallFlags::NONE;
+                for (on, flag) in [
+                    (current, MlockallFlags::CURRENT),
+                    (future, MlockallFlags::FUTURE),
+                    (onfault, MlockallFlags::ONFAULT),
+                ] {
+                    if on {
+                        flags |= flag;
+                    }
+                }
+                done(mm.mlockall(flags))
+            }
+            Op::Munlockall => done(mm.munlockall()),
             Op::Fork => done(mm.fork().map(drop)),
         }
     }

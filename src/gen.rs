@@ -365,10 +365,22 @@ impl Generator {
                 let (page, _) = self.range();
                 Op::Touch { page, npages: self.rng.between(1, 4) }
             }
-            910..=989 => {
+            910..=981 => {
                 let (page, _) = self.range();
                 Op::Read { page, npages: self.rng.between(1, 4) }
             }
+            // Rare: mlockall locks (and populates) the whole window, or every later mapping.
+            982..=986 => {
+                let (current, future) = match self.rng.below(3) {
+                    0 => (true, false),
+                    1 => (false, true),
+                    _ => (true, true),
+                };
+                // onfault alone now and then: EINVAL.
+                let (current, future) = if self.rng.chance(5) { (false, false) } else { (current, future) };
+                Op::Mlockall { current, future, onfault: self.rng.chance(30) || (!current && !future) }
+            }
+            987..=989 => Op::Munlockall,
             _ => Op::Fork,
         }
     }
@@ -451,6 +463,7 @@ mod tests {
                         seen.insert(format!("grow {}", new_npages > old_npages));
                         seen.insert(format!("shrink {}", new_npages < old_npages));
                     }
+                    Op::Mlockall { .. } => seen.extend(words[1..].iter().map(|flag| format!("mlockall {flag}"))),
                     _ => {}
                 }
             }
@@ -471,6 +484,11 @@ mod tests {
             "touch",
             "read",
             "fork",
+            "mlockall",
+            "mlockall current",
+            "mlockall future",
+            "mlockall onfault",
+            "munlockall",
             "file",
             "anon_private",
             "anon_shared",

@@ -1,4 +1,4 @@
-//! Every recorded kernel case (tests/kernel-cases: 36 scenarios and 200 random scripts, the
+//! Every recorded kernel case (tests/kernel-cases: 40 scenarios and 200 random scripts, the
 //! answers of Linux 6.18) replayed on the engine gives exactly the kernel's output.
 
 use std::path::{Path, PathBuf};
@@ -46,7 +46,7 @@ fn check(dir: &str, expected_cases: usize) {
 
 #[test]
 fn scenarios_match_the_kernel() {
-    check("scenarios", 36);
+    check("scenarios", 40);
 }
 
 #[test]

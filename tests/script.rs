@@ -29,7 +29,7 @@ fn read(path: &Path) -> String {
 fn the_cases_are_all_there() {
     let scripts = case_scripts();
     let scenarios = scripts.iter().filter(|path| path.parent().unwrap().ends_with("scenarios")).count();
-    assert_eq!(scenarios, 36);
+    assert_eq!(scenarios, 40);
     assert_eq!(scripts.len() - scenarios, 200);
 }
 
@@ -104,6 +104,9 @@ mremap 0 4 2
 touch 3 5
 read 7
 fork
+mlockall current future onfault
+mlockall future
+munlockall
 expect_empty
 ";
     let script = parse(text).unwrap();
@@ -131,8 +134,24 @@ expect_empty
             Op::Touch { page: 3, npages: 5 },
             Op::Read { page: 7, npages: 1 },
             Op::Fork,
+            Op::Mlockall { current: true, future: true, onfault: true },
+            Op::Mlockall { current: false, future: true, onfault: false },
+            Op::Munlockall,
         ]
     );
+    // Each op is printed back as a line that parses to it.
+    for op in &script.ops {
+        assert_eq!(parse(&op.to_string()).unwrap().ops, std::slice::from_ref(op), "{op}");
+    }
+}
+
+/// mlockall needs at least one flag, each from `current`, `future`, `onfault`; munlockall
+/// takes none.
+#[test]
+fn mlockall_flags() {
+    assert_eq!(error("mlockall").kind, ErrorKind::MissingArgument("mlockall flags (current, future, onfault)"));
+    assert_eq!(error("mlockall current now").kind, ErrorKind::BadModifier("now".into()));
+    assert_eq!(error("munlockall current").kind, ErrorKind::ExtraArgument("current".into()));
 }
 
 #[test]

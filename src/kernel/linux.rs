@@ -20,6 +20,9 @@ const MREMAP_MAYMOVE: c_int = 1;
 const MREMAP_FIXED: c_int = 2;
 const MREMAP_DONTUNMAP: c_int = 4;
 const MLOCK_ONFAULT: c_int = 1;
+const MCL_CURRENT: c_int = 1;
+const MCL_FUTURE: c_int = 2;
+const MCL_ONFAULT: c_int = 4;
 const SYS_MLOCK2: i64 = 325;
 const SYS_MSEAL: i64 = 462;
 
@@ -459,6 +462,17 @@ impl Window<'_> {
             }
             Op::Touch { page, npages } => self.access(page, npages, true),
             Op::Read { page, npages } => self.access(page, npages, false),
+            Op::Mlockall { current, future, onfault } => {
+                let flags = [(current, MCL_CURRENT), (future, MCL_FUTURE), (onfault, MCL_ONFAULT)]
+                    .into_iter()
+                    .filter(|(on, _)| *on)
+                    .fold(0, |flags, (_, flag)| flags | flag);
+                // SAFETY: mlockall takes no pointer; it changes this child's lock bits and
+                // faults pages in, nothing Rust holds references into.
+                Self::status(unsafe { libc::mlockall(flags) })
+            }
+            // SAFETY: as for mlockall.
+            Op::Munlockall => Self::status(unsafe { libc::munlockall() }),
             Op::Fork => fork(),
         }
     }

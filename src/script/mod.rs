@@ -242,6 +242,17 @@ pub enum Op {
         /// Number of pages (1 when not given).
         npages: u64,
     },
+    /// `mlockall <flag>...`: mlockall with the flags named (`current`, `future`, `onfault`).
+    Mlockall {
+        /// MCL_CURRENT.
+        current: bool,
+        /// MCL_FUTURE.
+        future: bool,
+        /// MCL_ONFAULT.
+        onfault: bool,
+    },
+    /// `munlockall`.
+    Munlockall,
     /// `fork`: fork; the child exits at once.
     Fork,
 }
@@ -297,6 +308,16 @@ impl fmt::Display for Op {
                 }
                 Ok(())
             }
+            Op::Mlockall { current, future, onfault } => {
+                f.write_str("mlockall")?;
+                for (on, word) in [(current, "current"), (future, "future"), (onfault, "onfault")] {
+                    if *on {
+                        write!(f, " {word}")?;
+                    }
+                }
+                Ok(())
+            }
+            Op::Munlockall => f.write_str("munlockall"),
             Op::Fork => f.write_str("fork"),
         }
     }
@@ -342,8 +363,8 @@ fn leaves(page: u64, npages: u64, window: u64) -> bool {
 impl Op {
     /// Whether the op must be reported as `skip out-of-window` in a window of `window` pages:
     /// its range, or for mremap its resulting range (at the `fixed` target, else in place),
-    /// leaves `[0, window)`. An empty range at the window's end does not leave it. `fork`
-    /// never does.
+    /// leaves `[0, window)`. An empty range at the window's end does not leave it. The ops
+    /// without a range (`fork`, `mlockall`, `munlockall`) never do.
     ///
     /// ```
     /// use maple_mm::script::parse;
@@ -367,7 +388,7 @@ impl Op {
             Op::Mremap { old_page, old_npages, new_npages, fixed, .. } => {
                 leaves(old_page, old_npages, window) || leaves(fixed.unwrap_or(old_page), new_npages, window)
             }
-            Op::Fork => false,
+            Op::Mlockall { .. } | Op::Munlockall | Op::Fork => false,
         }
     }
 }

@@ -230,9 +230,31 @@ fn parse_op(name: &str, args: &mut Args<'_>) -> Result<Op, ErrorKind> {
         "mremap" => parse_mremap(args)?,
         "touch" => Op::Touch { page: args.number("page")?, npages: args.number_or(1)? },
         "read" => Op::Read { page: args.number("page")?, npages: args.number_or(1)? },
+        "mlockall" => parse_mlockall(args)?,
+        "munlockall" => Op::Munlockall,
         "fork" => Op::Fork,
         _ => return Err(ErrorKind::UnknownOp(name.to_string())),
     })
+}
+
+/// Parses `mlockall <flag>...` after the op name: one or more of `current`, `future` and
+/// `onfault`.
+fn parse_mlockall(args: &mut Args<'_>) -> Result<Op, ErrorKind> {
+    let (mut current, mut future, mut onfault) = (false, false, false);
+    let mut any = false;
+    for word in args.words.by_ref() {
+        match word {
+            "current" => current = true,
+            "future" => future = true,
+            "onfault" => onfault = true,
+            _ => return Err(ErrorKind::BadModifier(word.to_string())),
+        }
+        any = true;
+    }
+    if !any {
+        return Err(ErrorKind::MissingArgument("mlockall flags (current, future, onfault)"));
+    }
+    Ok(Op::Mlockall { current, future, onfault })
 }
 
 /// Parses `mmap <page> <npages> <prot> <kind> [mods...]` after the op name.
