@@ -20,7 +20,7 @@ use std::fmt::Write;
 
 use vma::{AnonRef, VmaId};
 
-use super::history::{apart_rule, Area, History};
+use super::history::{apart_rule, Area, History, Step};
 use super::kinds::{kind, KINDS};
 use super::story::{case_names, cases_of};
 use crate::replay::{shown, LayoutDiff, Shown};
@@ -54,6 +54,8 @@ struct Versions<'h> {
     /// The rule of each touching pair of versions, by rule number.
     pairs: Vec<(usize, usize, usize)>,
     rules: Vec<String>,
+    /// The touching pairs already in `pairs`.
+    seen: HashSet<(usize, usize)>,
 }
 
 impl<'h> Versions<'h> {
@@ -65,11 +67,11 @@ impl<'h> Versions<'h> {
             last: Vec::new(),
             pairs: Vec::new(),
             rules: Vec::new(),
+            seen: HashSet::new(),
         };
-        let mut seen_pairs = HashSet::new();
         let mut live: Vec<usize> = history.initial.iter().map(|area| versions.add(area, 0)).collect();
         versions.initial = live.clone();
-        versions.note_pairs(&live, &mut seen_pairs);
+        versions.note_pairs(&live);
         for (index, step) in history.steps.iter().enumerate() {
             let mut next = Vec::with_capacity(step.areas.len());
             let mut added = Vec::new();
@@ -83,7 +85,7 @@ impl<'h> Versions<'h> {
             }
             let removed = live.iter().copied().filter(|old| !next.contains(old)).collect();
             versions.changes.push((added, removed));
-            versions.note_pairs(&next, &mut seen_pairs);
+            versions.note_pairs(&next);
             live = next;
         }
         versions.last = live;
@@ -96,10 +98,10 @@ impl<'h> Versions<'h> {
     }
 
     /// Records the rule keeping each touching pair of `live` apart, once per pair.
-    fn note_pairs(&mut self, live: &[usize], seen: &mut HashSet<(usize, usize)>) {
+    fn note_pairs(&mut self, live: &[usize]) {
         for pair in live.windows(2) {
             let (left, right) = (self.list[pair[0]].0, self.list[pair[1]].0);
-            if left.vma.end != right.vma.start || !seen.insert((pair[0], pair[1])) {
+            if left.vma.end != right.vma.start || !self.seen.insert((pair[0], pair[1])) {
                 continue;
             }
             let rule = apart_rule(left, right);
@@ -138,26 +140,7 @@ pub fn json(history: &History) -> String {
     out.push_str("],\"initial\":");
     numbers(&mut out, &versions.initial);
     out.push_str(",\"steps\":[");
-    list(&mut out, history.steps.iter().zip(&versions.changes), |out, (step, (added, removed))| {
-        out.push('[');
-        string(out, &step.label);
-        let agrees = match step.agrees {
-            Some(true) => 1,
-            Some(false) => 0,
-            None => -1,
-        };
-        let _ = write!(out, ",{agrees},");
-        numbers(out, added);
-        out.push(',');
-        numbers(out, removed);
-        let _ = write!(out, ",{},{},", step.tally.merges(), step.tally.splits);
-        string(out, &step.text);
-        out.push_str(",[");
-        list(out, cases_of(&step.tally), |out, (case, times)| {
-            let _ = write!(out, "[{case},{times}]");
-        });
-        out.push_str("]]");
-    });
+    list(&mut out, history.steps.iter().zip(&versions.changes), |out, (step, changes)| step_fields(out, step, changes));
     out.push_str("],\"cases\":[");
     list(&mut out, case_names(), string);
     out.push_str("],\"rules\":[");
@@ -173,6 +156,28 @@ pub fn json(history: &History) -> String {
     list(&mut out, linux_only.iter(), |out, area| shown_only(out, area));
     out.push_str("]}");
     out
+}
+
+/// `[label, agrees, added, removed, merges, splits, text, cases]` of one op.
+fn step_fields(out: &mut String, step: &Step, (added, removed): &(Vec<usize>, Vec<usize>)) {
+    out.push('[');
+    string(out, &step.label);
+    let agrees = match step.agrees {
+        Some(true) => 1,
+        Some(false) => 0,
+        None => -1,
+    };
+    let _ = write!(out, ",{agrees},");
+    numbers(out, added);
+    out.push(',');
+    numbers(out, removed);
+    let _ = write!(out, ",{},{},", step.tally.merges(), step.tally.splits);
+    string(out, &step.text);
+    out.push_str(",[");
+    list(out, cases_of(&step.tally), |out, (case, times)| {
+        let _ = write!(out, "[{case},{times}]");
+    });
+    out.push_str("]]");
 }
 
 /// The versions at the end that the real final layout does not have, and the real areas the

@@ -111,7 +111,7 @@ impl History {
             steps.push(Step { label, agrees: None, text, tally: told.tally, areas });
         })?;
         let areas = steps.last().map_or(0, |step| step.areas.len());
-        let verdict = format!("{} ops; {} in the window at the end\n", steps.len(), count(areas, "area"));
+        let verdict = format!("{}; {} in the window at the end\n", count(steps.len(), "op"), count(areas, "area"));
         Ok(History {
             title: title.to_string(),
             initial: Vec::new(),
