@@ -1,8 +1,8 @@
 //! `maple-mm report`'s pages in a real browser: headless Chromium loads each page from disk,
 //! runs its script, and the DOM it leaves is read back (`--dump-dom`). The script must have
 //! drawn everything (`<body data-state="drawn">`, no error shown), with one `.area` element
-//! per area of the real layout at the op the page opens at; a screenshot of each page is kept
-//! in `target/report-browser/`.
+//! per area of the layout at the op the page opens at (the last, or the one `#op=N` names); a
+//! screenshot of each page is kept in `target/report-browser/`.
 //!
 //! These tests need Debian's `chromium` (or the browser `MAPLE_CHROMIUM` names), so `cargo
 //! test` leaves them out; `.ci/run` installs Chromium and runs them with
@@ -65,14 +65,15 @@ fn assert_drawn(dom: &str, areas: usize, what: &str) {
     assert_eq!(dom.matches("<rect class=\"overview-area ").count(), areas, "{what}: areas in the overview");
 }
 
-/// Writes the page, checks it at its last op (and at `also`: op and area count), and saves a
-/// screenshot.
-fn check(name: &str, html: &str, last_areas: usize, also: (usize, usize)) {
+/// Writes the page, checks it at its last op (and at each op of `also`, with its area count),
+/// and saves a screenshot.
+fn check(name: &str, html: &str, last_areas: usize, also: &[(usize, usize)]) {
     let page = out_dir().join(format!("{name}.html"));
     std::fs::write(&page, html).unwrap();
     assert_drawn(&dom(&page, None), last_areas, name);
-    let (op, areas) = also;
-    assert_drawn(&dom(&page, Some(op)), areas, &format!("{name} at op {op}"));
+    for &(op, areas) in also {
+        assert_drawn(&dom(&page, Some(op)), areas, &format!("{name} at op {op}"));
+    }
     let shot = page.with_extension("png");
     let _ = std::fs::remove_file(&shot);
     let status = chromium(&page.with_extension("profile"))
@@ -85,14 +86,19 @@ fn check(name: &str, html: &str, last_areas: usize, also: (usize, usize)) {
     assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "{name}: {} bytes of screenshot", png.len());
 }
 
+/// Each program's page at its end and start (as many areas as the real final and initial
+/// smaps have) and at a third and two thirds of its calls (as many as the engine's address
+/// space had then).
 #[test]
 #[ignore = "needs Chromium: .ci/run installs it and runs this with --ignored"]
 fn program_pages_draw_every_area_in_chromium() {
     for name in PROGRAMS {
-        let (_, html) = program(name, Faults::WriteNew);
+        let (history, html) = program(name, Faults::WriteNew);
         let last = real_areas(&format!("traces/{name}.final.smaps")).len();
         let first = real_areas(&format!("traces/{name}.initial.smaps")).len();
-        check(name, &html, last, (0, first));
+        let calls = history.steps.len();
+        let then = |op: usize| (op, history.steps[op - 1].areas.len());
+        check(name, &html, last, &[(0, first), then(calls / 3), then(2 * calls / 3)]);
     }
 }
 
@@ -104,5 +110,5 @@ fn scenario_pages_redraw_at_any_op_in_chromium() {
     let name = "04_mprotect_back_remerge";
     let (_, html) = scenario(name);
     let kernel = parse_outcome(&data(&format!("kernel-cases/scenarios/{name}.out"))).unwrap();
-    check(name, &html, kernel.vmas.len(), (2, 3));
+    check(name, &html, kernel.vmas.len(), &[(2, 3)]);
 }
