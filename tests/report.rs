@@ -206,7 +206,7 @@ fn pages_are_self_contained_and_small() {
             assert!(!html.contains(external), "{name}: the page refers to `{external}`");
         }
         // A few hundred kilobytes at most (perl's 642 calls, each with its explanation, are
-        // the largest: about 310 KB).
+        // the largest: 316 KiB).
         assert!(html.len() < 400_000, "{name}: {} bytes", html.len());
         assert!(html.starts_with("<!doctype html>") && html.ends_with("</html>\n"), "{name}");
         assert_eq!(html.matches("<script").count(), 2, "{name}: the data and the script, nothing else");
