@@ -54,8 +54,9 @@ enum Command {
     Replay(ReplayArgs),
     /// Writes an HTML page of an address space and how it got there: the history of the
     /// area count and mapped bytes across ops, the map at any op (a slider picks it), and
-    /// the merge story. INPUT is an op script, or with --initial a real program's strace
-    /// log replayed as `replay` does (its --final differences are marked on the map). One
+    /// the merge story. INPUT is an op script (with --kernel, compared with the kernel), or
+    /// with --initial a real program's strace log replayed as `replay` does (with --final,
+    /// compared with Linux's final layout); differences are marked on the map. One
     /// self-contained file: no network access. How to read it: docs/report.md.
     #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
@@ -65,7 +66,7 @@ enum Command {
 const REPORT_HELP: &str = "\
 Reading the page:
   History chart   areas (solid, left scale) and mapped bytes (dashed, right scale) after each
-                  op; green ticks: merges, orange ticks: splits, red dots: a call whose result
+                  op; green ticks: merges, orange ticks: splits, red dots: an op whose result
                   differs from Linux's. Click it, or use the slider, buttons or arrow keys, to
                   redraw the map at an op.
   Overview        the areas to scale along one line, unmapped stretches over 64 MiB cut
@@ -78,10 +79,11 @@ Reading the page:
                   maps line, VmFlags, size and the op that last changed it.
   Merge story     merges by case (merge_new_range left/right/both, merge_existing_range's five
                   cases), splits and unmaps with links to their ops; touching areas left apart
-                  at the end and the rule; with --final, the differences from Linux.
+                  at the end and the rule; with --final or --kernel, the differences from
+                  Linux.
 
 Examples:
-  maple-mm report tests/kernel-cases/scenarios/04_mprotect_back_remerge.ops -o remerge.html
+  maple-mm report tests/kernel-cases/scenarios/04_mprotect_back_remerge.ops --kernel -o remerge.html
   maple-mm report tests/traces/py_threads.strace --initial tests/traces/py_threads.initial.smaps \\
       --final tests/traces/py_threads.final.smaps -o py_threads.html";
 
@@ -96,6 +98,10 @@ struct ReportArgs {
     /// VmFlags); makes INPUT a strace log.
     #[arg(long)]
     initial: Option<String>,
+    /// For an op script: also perform it with real system calls (as `kernel` does) and mark
+    /// where the kernel's results and final areas differ from the engine's.
+    #[arg(long, conflicts_with = "initial")]
+    kernel: bool,
     #[command(flatten)]
     options: ReplayOptions,
 }
@@ -421,7 +427,8 @@ fn report(args: &ReportArgs) -> Result<ExitCode, Failure> {
         }
         None => {
             let script = load(&args.input)?;
-            History::of_script(&args.input, &script).map_err(|error| Failure(error.to_string()))?
+            let kernel = if args.kernel { Some(kernel_run(&script)?) } else { None };
+            History::of_script(&args.input, &script, kernel.as_ref()).map_err(|error| Failure(error.to_string()))?
         }
     };
     let page = maple_mm::report::page(&history);

@@ -362,6 +362,26 @@ fn report_of_an_op_script() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `report SCRIPT --kernel` performs the script on the kernel too and says whether the two
+/// agree; `--kernel` is for op scripts only.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn report_of_an_op_script_against_the_kernel() {
+    let dir = scratch_dir("report-kernel");
+    let page = dir.join("page.html");
+    let script = format!("{}/tests/kernel-cases/scenarios/04_mprotect_back_remerge.ops", env!("CARGO_MANIFEST_DIR"));
+    let output = maple_mm(&["report", &script, "--kernel", "-o", page.to_str().unwrap()], "");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("kernel and engine agree: all 3 op results and all 1 area"), "{stdout}");
+    assert!(std::fs::read_to_string(&page).unwrap().contains("<h3>Differences from Linux's final layout</h3>"));
+    let (log, initial) = (trace_file("perl.strace"), trace_file("perl.initial.smaps"));
+    let output = maple_mm(&["report", &log, "--initial", &initial, "--kernel", "-o", page.to_str().unwrap()], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--kernel"), "{}", stderr(&output));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `report --help` says how to read the page.
 #[test]
 fn report_help_tells_how_to_read_the_page() {

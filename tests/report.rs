@@ -90,7 +90,8 @@ fn each_program_page_starts_and_ends_at_the_real_layouts() {
         assert_eq!((last.1, &last.2, &last.3), (real_last.1, &real_last.2, &real_last.3), "{name}");
         assert_eq!(data["differs"], serde_json::json!([]), "{name}");
         assert_eq!(data["linuxOnly"], serde_json::json!([]), "{name}");
-        assert!(html.contains("None: all"), "{name}: the story says the layouts are identical");
+        let same = format!("None: {} areas identical", real.len());
+        assert!(html.contains(&same), "{name}: the story says the layouts are identical");
     }
 }
 
@@ -193,6 +194,45 @@ fn differences_from_linux_are_marked_on_the_map() {
     assert!(html.contains("<h3>Differences from Linux's final layout</h3>"));
 }
 
+/// An op script compared with a kernel's output: scenario 4's recorded output (Linux 6.18's)
+/// gives no difference; the same output doctored (op 2 failed, the final area lacks `ac`) is
+/// marked: the op, the engine's area, and the kernel's area beside it.
+#[test]
+fn an_op_script_against_the_kernel() {
+    use maple_mm::report::{page, History};
+    use maple_mm::script::OpResult;
+    let name = "04_mprotect_back_remerge";
+    let script = maple_mm::script::parse(&data(&format!("kernel-cases/scenarios/{name}.ops"))).unwrap();
+    let recorded = parse_outcome(&data_file(name)).unwrap();
+    let history = History::of_script(name, &script, Some(&recorded)).unwrap();
+    assert!(history.steps.iter().all(|step| step.agrees == Some(true)));
+    assert!(history.differences.as_ref().unwrap().is_empty());
+    assert_eq!(
+        history.verdict,
+        "kernel and engine agree: all 3 op results and all 1 area of the window are identical\n"
+    );
+    assert!(page(&history).contains("None: 1 area identical"));
+
+    let mut doctored = recorded.clone();
+    doctored.ops[1].result = OpResult::Err("ENOMEM".into());
+    doctored.vmas[0].vmflags.retain(|flag| flag != "ac");
+    let history = History::of_script(name, &script, Some(&doctored)).unwrap();
+    let agrees: Vec<Option<bool>> = history.steps.iter().map(|step| step.agrees).collect();
+    assert_eq!(agrees, [Some(true), Some(false), Some(true)]);
+    let html = page(&history);
+    let data = page_data(&html);
+    assert_eq!(data["steps"][1][1], 0, "op 2 marked as differing");
+    let differs = data["differs"].as_array().unwrap();
+    assert_eq!(differs.len(), 1);
+    let engine = &data["areas"][number(&differs[0]) as usize];
+    assert_eq!((number(&engine[0]), number(&engine[1])), (WINDOW, WINDOW + 12 * 4096));
+    let kernel = &data["linuxOnly"].as_array().unwrap()[0];
+    assert_eq!((&kernel[0], &kernel[1], &kernel[5]), (&engine[0], &engine[1], &serde_json::json!("rd wr mr mw me")));
+    assert!(html.contains("<li><code>the kernel has vma 0 12 rw-p - anon rd,wr,mr,mw,me</code></li>"));
+    assert!(html.contains("<li><code>the engine has vma 0 12 rw-p - anon rd,wr,mr,mw,me,ac</code></li>"));
+    assert!(history.verdict.contains("op 2"), "{}", history.verdict);
+}
+
 #[test]
 fn pages_are_self_contained_and_small() {
     let mut pages: Vec<(String, String)> =
@@ -219,7 +259,7 @@ fn pages_are_self_contained_and_small() {
 #[test]
 fn titles_cannot_inject_markup() {
     let script = maple_mm::script::parse("window 8\nmmap 0 2 rw anon_private\n").unwrap();
-    let history = maple_mm::report::History::of_script("</script><b>x</b>", &script).unwrap();
+    let history = maple_mm::report::History::of_script("</script><b>x</b>", &script, None).unwrap();
     let html = maple_mm::report::page(&history);
     assert!(!html.contains("<b>x</b>"));
     assert_eq!(html.matches("</script>").count(), 2);

@@ -69,7 +69,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(explained.ends_with(&final_vmas), "explain and run disagree on the final areas:\n{explained}");
 
     // `maple-mm report`: the page's history ends with run's areas.
-    let history = report::History::of_script("fuzz", &script).unwrap_or_else(|e| panic!("a parsed script over a limit: {e}"));
+    let history = report::History::of_script("fuzz", &script, None).unwrap_or_else(|e| panic!("a parsed script over a limit: {e}"));
     assert_eq!(history.last().len(), outcome.vmas.len(), "report and run disagree on the final areas");
     assert!(report::page(&history).ends_with("</html>\n"));
 });

@@ -23,7 +23,7 @@ use vma::{AnonRef, VmaId};
 use super::history::{apart_rule, Area, History, Step};
 use super::kinds::{kind, KINDS};
 use super::story::{case_names, cases_of};
-use crate::replay::{shown, LayoutDiff, Shown};
+use crate::replay::Shown;
 use crate::trace::{AreaName, MapsArea};
 
 /// What tells two versions of an area apart: what smaps shows, the area's identity and its
@@ -180,23 +180,12 @@ fn step_fields(out: &mut String, step: &Step, (added, removed): &(Vec<usize>, Ve
     out.push_str("]]");
 }
 
-/// The versions at the end that the real final layout does not have, and the real areas the
+/// The versions at the end that Linux's final layout does not have, and Linux's areas the
 /// engine's layout does not have.
 fn differences<'d>(history: &'d History, versions: &Versions<'_>) -> (Vec<usize>, Vec<&'d Shown>) {
-    let Some(diff) = &history.differences else { return (Vec::new(), Vec::new()) };
-    let differs =
-        versions.last.iter().copied().filter(|&version| is_extra(diff, &versions.list[version].0.shown)).collect();
-    (differs, diff.missing.iter().collect())
-}
-
-/// Whether `area` of the engine's final layout is one the real layout lacks (compared as
-/// [`crate::replay::compare`] compares: with `VmFlags` only when both sides have them).
-fn is_extra(diff: &LayoutDiff, area: &MapsArea) -> bool {
-    let Some(mut as_shown) = shown(std::slice::from_ref(area)).pop() else { return false };
-    if diff.engine.iter().all(|engine| engine.vm_flags.is_none()) {
-        as_shown.vm_flags = None;
-    }
-    diff.extra.contains(&as_shown)
+    let Some(differences) = &history.differences else { return (Vec::new(), Vec::new()) };
+    let differs = differences.engine_only.iter().map(|&index| versions.last[index]).collect();
+    (differs, differences.real_only.iter().collect())
 }
 
 /// `start, end, perms, offset, name, kind, vmflags`.

@@ -9,8 +9,8 @@ use vma::Vma;
 
 use crate::engine::WINDOW_BASE;
 use crate::explain::{explain_each, Summary};
-use crate::replay::{self, smaps, Faults, Initial, LayoutDiff, Replay};
-use crate::script::{LimitError, Script};
+use crate::replay::{self, shown, smaps, Faults, Initial, LayoutDiff, Replay, Shown};
+use crate::script::{diff_outcomes, Backing, LimitError, OpLine, Outcome, Script, VmaLine};
 use crate::trace::{parse_maps, MapsArea, Trace};
 
 /// One area at one moment: as `/proc/PID/smaps` shows it, and the engine's area itself (for
@@ -18,7 +18,7 @@ use crate::trace::{parse_maps, MapsArea, Trace};
 ///
 /// ```
 /// use maple_mm::{report::History, script::parse};
-/// let history = History::of_script("", &parse("window 8\nmmap 2 2 r anon_private\n").unwrap()).unwrap();
+/// let history = History::of_script("", &parse("window 8\nmmap 2 2 r anon_private\n").unwrap(), None).unwrap();
 /// let area = &history.last()[0];
 /// assert_eq!(area.shown.perms(), "r--p");
 /// assert_eq!(area.vma.end - area.vma.start, 2 * 4096);
@@ -36,7 +36,7 @@ pub struct Area {
 /// ```
 /// use maple_mm::{report::History, script::parse};
 /// let script = parse("window 8\nmmap 0 2 rw anon_private\nmprotect 0 1 r\n").unwrap();
-/// let step = &History::of_script("", &script).unwrap().steps[1];
+/// let step = &History::of_script("", &script, None).unwrap().steps[1];
 /// assert_eq!(step.label, "mprotect 0 1 r = ok");
 /// assert_eq!((step.areas.len(), step.tally.splits), (2, 1));
 /// assert!(step.text.contains("+ [1,2) rw-p new"));
@@ -62,7 +62,7 @@ pub struct Step {
 /// ```
 /// use maple_mm::{report::History, script::parse};
 /// let script = parse("window 8\nmmap 0 2 rw anon_private\nmunmap 0 2\n").unwrap();
-/// let history = History::of_script("map and unmap", &script).unwrap();
+/// let history = History::of_script("map and unmap", &script, None).unwrap();
 /// assert_eq!((history.steps[0].areas.len(), history.last().len()), (1, 0));
 /// assert_eq!(history.summary.unmapped, 1);
 /// ```
@@ -80,38 +80,138 @@ pub struct History {
     /// The input's own verdict (a replay's report: results and layout compared with
     /// Linux's), shown as it is.
     pub verdict: String,
-    /// For a replay given the real final layout: where the engine's differs.
-    pub differences: Option<LayoutDiff>,
+    /// Where the engine's final layout differs from Linux's, when that was given (a replay's
+    /// real final layout, an op script's kernel run).
+    pub differences: Option<Differences>,
+}
+
+/// Where the engine's final layout differs from Linux's.
+///
+/// ```
+/// use maple_mm::{report::History, script::{parse, parse_outcome}};
+/// let script = parse("window 8\nmmap 0 2 rw anon_private\n").unwrap();
+/// // What a kernel that answered differently would have printed.
+/// let kernel = parse_outcome("op 1 ok @0\nvma 0 2 rw-p - anon rd,wr,mr,mw,me\n").unwrap();
+/// let history = History::of_script("", &script, Some(&kernel)).unwrap();
+/// let differences = history.differences.unwrap();
+/// assert_eq!((differences.engine_only, differences.real_only.len()), (vec![0], 1));
+/// assert_eq!(differences.lines, ["the kernel has vma 0 2 rw-p - anon rd,wr,mr,mw,me", "the engine has vma 0 2 rw-p - anon rd,wr,mr,mw,me,ac"]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Differences {
+    /// How many areas Linux's layout has.
+    pub expected: usize,
+    /// The engine's final areas (indices into [`History::last`]) that Linux's layout lacks.
+    pub engine_only: Vec<usize>,
+    /// Linux's areas that the engine's layout lacks.
+    pub real_only: Vec<Shown>,
+    /// One line per differing area: Linux's first, then the engine's.
+    pub lines: Vec<String>,
+}
+
+impl Differences {
+    /// Whether the layouts are the same.
+    pub fn is_empty(&self) -> bool {
+        self.engine_only.is_empty() && self.real_only.is_empty()
+    }
+
+    /// A replay's differences (`diff`) located among the engine's final areas `last`.
+    fn of_replay(diff: &LayoutDiff, last: &[Area]) -> Differences {
+        let with_flags = diff.engine.iter().any(|area| area.vm_flags.is_some());
+        let extra = |area: &Area| {
+            let mut as_shown = shown(std::slice::from_ref(&area.shown));
+            as_shown.iter_mut().for_each(|area| area.vm_flags = area.vm_flags.take().filter(|_| with_flags));
+            as_shown.first().is_some_and(|area| diff.extra.contains(area))
+        };
+        let sides = [("Linux has", &diff.missing), ("the engine has", &diff.extra)];
+        Differences {
+            expected: diff.expected,
+            engine_only: (0..last.len()).filter(|&index| extra(&last[index])).collect(),
+            real_only: diff.missing.clone(),
+            lines: sides
+                .iter()
+                .flat_map(|(who, areas)| areas.iter().map(move |area| format!("{who} {area}")))
+                .collect(),
+        }
+    }
+
+    /// An op script's differences: the kernel's final areas against the engine's (`engine`,
+    /// in the order of [`History::last`]).
+    fn of_script(kernel: &[VmaLine], engine: &[VmaLine]) -> Differences {
+        let real_only: Vec<&VmaLine> = kernel.iter().filter(|area| !engine.contains(area)).collect();
+        let engine_only: Vec<usize> = (0..engine.len()).filter(|&index| !kernel.contains(&engine[index])).collect();
+        let lines = real_only
+            .iter()
+            .map(|area| format!("the kernel has {area}"))
+            .chain(engine_only.iter().map(|&index| format!("the engine has {}", engine[index])))
+            .collect();
+        Differences {
+            expected: kernel.len(),
+            engine_only,
+            real_only: real_only.into_iter().map(window_shown).collect(),
+            lines,
+        }
+    }
+}
+
+/// A window's area as the map draws Linux's areas: addresses, perms, byte offset, the backing
+/// as its name.
+fn window_shown(area: &VmaLine) -> Shown {
+    let page = |page: u64| WINDOW_BASE + page * vma::PAGE_SIZE;
+    let name = match area.backing {
+        Backing::Anon => String::new(),
+        backing => backing.to_string(),
+    };
+    Shown {
+        start: Some(page(area.start)),
+        end: page(area.end),
+        perms: area.perms.to_string(),
+        offset: area.pgoff.map_or(0, |pgoff| pgoff * vma::PAGE_SIZE),
+        name,
+        vm_flags: Some(area.vmflags.join(" ")),
+    }
 }
 
 impl History {
-    /// The history of an op script run on the engine: the window's areas after each op.
+    /// The history of an op script run on the engine: the window's areas after each op. With
+    /// `kernel`, the kernel's output for the script ([`crate::kernel::run`], or a recorded
+    /// one), each op's result and the final areas are compared with it.
     ///
     /// ```
     /// use maple_mm::{report::History, script::parse};
     /// let script = parse("window 16\nmmap 0 4 rw anon_private\nmmap 4 4 rw anon_private\n").unwrap();
-    /// let history = History::of_script("two maps", &script).unwrap();
+    /// let history = History::of_script("two maps", &script, None).unwrap();
     /// assert_eq!(history.steps.len(), 2);
     /// assert_eq!(history.steps[1].areas.len(), 1);
     /// assert_eq!(history.summary.joined_left, 1);
     /// ```
-    pub fn of_script(title: &str, script: &Script) -> Result<History, LimitError> {
+    pub fn of_script(title: &str, script: &Script, kernel: Option<&Outcome>) -> Result<History, LimitError> {
         let end = WINDOW_BASE + script.window * vma::PAGE_SIZE;
         let in_window =
             |mm: &Mm| areas(mm).into_iter().filter(|area| WINDOW_BASE <= area.vma.start && area.vma.end <= end);
         let mut steps = Vec::new();
         let mut summary = Summary::default();
-        explain_each(script, |told| {
+        let mut results = Vec::new();
+        let replay = explain_each(script, |told| {
             summary += told.tally;
             let label = format!("{} = {}", told.op, told.result);
             let areas = in_window(told.replay.mm()).collect();
             // The script's comments before the op, then what it did.
             let mut text: String = script.notes_before(told.index).map(|note| format!("# {note}\n")).collect();
             text.push_str(&told.text);
-            steps.push(Step { label, agrees: None, text, tally: told.tally, areas });
+            let agrees = kernel.map(|kernel| kernel.ops.get(told.index).is_some_and(|line| line.result == told.result));
+            results.push(OpLine { n: told.index + 1, result: told.result.clone() });
+            steps.push(Step { label, agrees, text, tally: told.tally, areas });
         })?;
-        let areas = steps.last().map_or(0, |step| step.areas.len());
-        let verdict = format!("{}; {} in the window at the end\n", count(steps.len(), "op"), count(areas, "area"));
+        let engine = Outcome { ops: results, vmas: replay.window_vmas() };
+        let verdict = match kernel {
+            Some(kernel) => compared(kernel, &engine),
+            None => format!(
+                "{}; {} in the window at the end\n",
+                count(engine.ops.len(), "op"),
+                count(engine.vmas.len(), "area")
+            ),
+        };
         Ok(History {
             title: title.to_string(),
             initial: Vec::new(),
@@ -119,7 +219,7 @@ impl History {
             summary,
             window: Some(WINDOW_BASE),
             verdict,
-            differences: None,
+            differences: kernel.map(|kernel| Differences::of_script(&kernel.vmas, &engine.vmas)),
         })
     }
 
@@ -162,14 +262,16 @@ impl History {
             let (label, agrees) = (replay::call_line(told.call), Some(told.call.agrees()));
             steps.push(Step { label, agrees, text: told.text, tally: told.tally, areas: areas(told.mm) });
         });
-        let differences = real_final.map(|real| replay::compare_final(&done, real));
+        let layout = real_final.map(|real| replay::compare_final(&done, real));
+        let last = steps.last().map_or(&first, |step: &Step| &step.areas);
+        let differences = layout.as_ref().map(|diff| Differences::of_replay(diff, last));
         let history = History {
             title: title.to_string(),
             initial: first,
             steps,
             summary,
             window: None,
-            verdict: replay::render(&done, differences.as_ref()),
+            verdict: replay::render(&done, layout.as_ref()),
             differences,
         };
         (history, done)
@@ -179,7 +281,7 @@ impl History {
     ///
     /// ```
     /// use maple_mm::{report::History, script::parse};
-    /// let history = History::of_script("", &parse("window 8\n").unwrap()).unwrap();
+    /// let history = History::of_script("", &parse("window 8\n").unwrap(), None).unwrap();
     /// assert!(history.steps.is_empty() && history.last().is_empty());
     /// ```
     pub fn last(&self) -> &[Area] {
@@ -194,7 +296,7 @@ impl History {
 /// use std::sync::Arc;
 /// use maple_mm::{report::{apart_rule, History}, script::parse};
 /// let script = parse("window 8\nmmap 0 2 rw anon_private\nmmap 2 2 r anon_private\n").unwrap();
-/// let history = History::of_script("", &script).unwrap();
+/// let history = History::of_script("", &script, None).unwrap();
 /// let areas = history.last();
 /// assert_eq!(apart_rule(&areas[0], &areas[1]), "flags differ: only left has wr,ac");
 /// ```
@@ -202,6 +304,18 @@ pub fn apart_rule(left: &Area, right: &Area) -> String {
     match vma::merge_blocker(&left.vma, &right.vma) {
         Some(blocker) => blocker.to_string(),
         None => "compatible: no op merged them (only a range an op maps or changes is merged)".to_string(),
+    }
+}
+
+/// An op script's verdict against the kernel's output: `diff`'s report, or that they agree.
+fn compared(kernel: &Outcome, engine: &Outcome) -> String {
+    match diff_outcomes(kernel, engine, "kernel", "engine") {
+        Some(report) => report,
+        None => format!(
+            "kernel and engine agree: all {} and all {} of the window are identical\n",
+            count(engine.ops.len(), "op result"),
+            count(engine.vmas.len(), "area")
+        ),
     }
 }
 

@@ -14,7 +14,7 @@ mod history;
 mod kinds;
 mod story;
 
-pub use history::{apart_rule, Area, History, Step};
+pub use history::{apart_rule, Area, Differences, History, Step};
 
 use history::count;
 pub use kinds::{kind, KINDS};
@@ -53,7 +53,7 @@ red dashes, and an area only Linux has is drawn as an empty red dashed bar.</p>"
 /// ```
 /// use maple_mm::{report::{page, History}, script::parse};
 /// let script = parse("window 16\nmmap 0 4 rw anon_private\nmmap 8 4 r anon_private\n").unwrap();
-/// let html = page(&History::of_script("two areas", &script).unwrap());
+/// let html = page(&History::of_script("two areas", &script, None).unwrap());
 /// assert!(html.starts_with("<!doctype html>"));
 /// assert!(html.contains("<script>"));
 /// ```

@@ -115,23 +115,21 @@ fn kept_apart(out: &mut String, history: &History, steps: usize) {
     out.push_str("</ul>\n");
 }
 
-/// The areas the engine and Linux do not share at the end, when the real layout was given.
+/// The areas the engine and Linux do not share at the end, when Linux's layout was given.
 fn differences(out: &mut String, history: &History) {
-    let Some(diff) = &history.differences else { return };
+    let Some(differences) = &history.differences else { return };
     out.push_str("<h3>Differences from Linux's final layout</h3>\n");
-    if diff.is_empty() {
+    if differences.is_empty() {
         let _ = writeln!(
             out,
-            "<p class=\"same\">None: all {} areas are identical, VmFlags included where both sides have them.</p>",
-            diff.expected
+            "<p class=\"same\">None: {} identical, VmFlags included where both sides have them.</p>",
+            count(differences.expected, "area")
         );
         return;
     }
     out.push_str("<ul class=\"differences\">\n");
-    for (who, areas) in [("Linux has", &diff.missing), ("the engine has", &diff.extra)] {
-        for area in areas {
-            let _ = writeln!(out, "<li>{who} <code>{}</code></li>", escape(&area.to_string()));
-        }
+    for line in &differences.lines {
+        let _ = writeln!(out, "<li><code>{}</code></li>", escape(line));
     }
     out.push_str("</ul>\n");
 }

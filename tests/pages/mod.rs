@@ -35,7 +35,7 @@ pub fn program(name: &str, faults: Faults) -> (History, String) {
 /// A recorded scenario's history and page (tests/kernel-cases/scenarios/NAME.ops).
 pub fn scenario(name: &str) -> (History, String) {
     let script = script::parse(&data(&format!("kernel-cases/scenarios/{name}.ops"))).unwrap();
-    let history = History::of_script(name, &script).unwrap();
+    let history = History::of_script(name, &script, None).unwrap();
     let html = page(&history);
     (history, html)
 }
