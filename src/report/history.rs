@@ -118,10 +118,12 @@ impl Differences {
     /// A replay's differences (`diff`) located among the engine's final areas `last`.
     fn of_replay(diff: &LayoutDiff, last: &[Area]) -> Differences {
         let with_flags = diff.engine.iter().any(|area| area.vm_flags.is_some());
+        // Compared as `replay::compare` compares: with VmFlags only when both sides have them.
         let extra = |area: &Area| {
-            let mut as_shown = shown(std::slice::from_ref(&area.shown));
-            as_shown.iter_mut().for_each(|area| area.vm_flags = area.vm_flags.take().filter(|_| with_flags));
-            as_shown.first().is_some_and(|area| diff.extra.contains(area))
+            shown(std::slice::from_ref(&area.shown)).into_iter().next().is_some_and(|mut as_shown| {
+                as_shown.vm_flags = as_shown.vm_flags.filter(|_| with_flags);
+                diff.extra.contains(&as_shown)
+            })
         };
         let sides = [("Linux has", &diff.missing), ("the engine has", &diff.extra)];
         Differences {
