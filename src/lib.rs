@@ -23,3 +23,8 @@ pub mod replay;
 pub mod report;
 pub mod script;
 pub mod trace;
+
+/// `1 area`, `2 areas`: a count and its noun, for output text.
+pub(crate) fn count(how_many: usize, thing: &str) -> String {
+    format!("{how_many} {thing}{}", if how_many == 1 { "" } else { "s" })
+}

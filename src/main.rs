@@ -336,27 +336,13 @@ fn diff(script: &Script, args: &DiffArgs) -> Result<ExitCode, Failure> {
     }
     match compare(script, &engine)? {
         None => {
-            let (ops, areas) = (engine.ops.len(), engine.vmas.len());
-            println!(
-                "kernel and engine agree: all {ops} op result{} and all {areas} area{} of the window are identical",
-                plural(ops),
-                plural(areas)
-            );
+            println!("{}", script::agreement(&engine));
             Ok(ExitCode::SUCCESS)
         }
         Some(report) => {
             print!("{report}");
             Ok(ExitCode::from(1))
         }
-    }
-}
-
-/// The plural ending for `count` things.
-fn plural(count: usize) -> &'static str {
-    if count == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 

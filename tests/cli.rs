@@ -28,6 +28,12 @@ fn scratch_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// Checks that the command failed with exit status 2 and said `says` on standard error.
+fn assert_refused(output: &Output, says: &str) {
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(output));
+    assert!(stderr(output).contains(says), "{}", stderr(output));
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -101,16 +107,14 @@ fn kernel_reports_out_of_window_ops_and_refuses_poisoning_advice() {
     assert_eq!(String::from_utf8(output.stdout).unwrap(), "op 1 skip out-of-window\nop 2 skip out-of-window\n");
 
     let output = maple_mm(&["kernel", "-"], "window 8\nmmap 0 4 rw anon_private\nmadvise 0 1 100\n");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("op 2: madvise advice 100 is refused"), "{}", stderr(&output));
+    assert_refused(&output, "op 2: madvise advice 100 is refused");
 }
 
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 #[test]
 fn kernel_is_unsupported_here() {
     let output = maple_mm(&["kernel", "-"], "window 8\n");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("not supported"), "{}", stderr(&output));
+    assert_refused(&output, "not supported");
 }
 
 #[test]
@@ -299,12 +303,10 @@ fn replay_of_unreadable_input_names_the_file_and_line_and_exits_2() {
     std::fs::write(&log, "7 brk(NULL) = 0x1000\n7 mmap(NULL, 4096, PROT_READ) = 0x2000\n").unwrap();
     let initial = trace_file("perl.initial.maps");
     let output = maple_mm(&["replay", log.to_str().unwrap(), "--initial", &initial], "");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("bad.strace: line 2: mmap: argument 4 is missing"), "{}", stderr(&output));
+    assert_refused(&output, "bad.strace: line 2: mmap: argument 4 is missing");
     assert!(output.stdout.is_empty());
     let output = maple_mm(&["replay", &trace_file("perl.strace"), "--initial", log.to_str().unwrap()], "");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("bad.strace: line 1: not a maps or smaps line"), "{}", stderr(&output));
+    assert_refused(&output, "bad.strace: line 1: not a maps or smaps line");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -327,8 +329,7 @@ fn report_writes_a_page_and_refuses_an_unwritable_file() {
     );
     let nowhere = dir.join("no/such/dir/page.html");
     let output = maple_mm(&["report", &log, "--initial", &initial, "-o", nowhere.to_str().unwrap()], "");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("no/such/dir/page.html"), "{}", stderr(&output));
+    assert_refused(&output, "no/such/dir/page.html");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -351,13 +352,11 @@ fn report_of_an_op_script() {
     std::fs::remove_file(&page).unwrap();
     std::fs::write(&script, "window 16\nmmap 0 4 rw\n").unwrap();
     let output = maple_mm_owned(&args(script.to_str().unwrap()), "");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("two.ops: line 2"), "{}", stderr(&output));
+    assert_refused(&output, "two.ops: line 2");
     let mut with_final = args(script.to_str().unwrap());
     with_final.extend(["--final".to_string(), trace_file("perl.final.smaps")]);
     let output = maple_mm_owned(&with_final, "");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("--initial"), "{}", stderr(&output));
+    assert_refused(&output, "--initial");
     assert!(!page.exists(), "nothing written");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -377,8 +376,7 @@ fn report_of_an_op_script_against_the_kernel() {
     assert!(std::fs::read_to_string(&page).unwrap().contains("<h3>Differences from Linux's final layout</h3>"));
     let (log, initial) = (trace_file("perl.strace"), trace_file("perl.initial.smaps"));
     let output = maple_mm(&["report", &log, "--initial", &initial, "--kernel", "-o", page.to_str().unwrap()], "");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("--kernel"), "{}", stderr(&output));
+    assert_refused(&output, "--kernel");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -119,10 +119,20 @@ impl LayoutDiff {
 /// Compares the final layout of a replay (the main process's at its exit) with the real one
 /// `real` (a maps or smaps file's areas).
 ///
-/// ```no_run
-/// # let (replay, real): (maple_mm::replay::Replay, Vec<maple_mm::trace::MapsArea>) = todo!();
-/// let diff = maple_mm::replay::compare_final(&replay, &real);
-/// println!("{} areas differ", diff.extra.len().max(diff.missing.len()));
+/// ```
+/// use maple_mm::{replay::{build, compare_final, run, Faults}, trace::{parse, parse_maps}};
+/// let maps = parse_maps("00400000-00401000 r--p 00000000 fe:00 1 /bin/x\n").unwrap();
+/// let log = parse(
+///     "1 execve(\"/bin/x\", [\"x\"], 0x7ffe /* 0 vars */) = 0\n\
+///      1 mmap(0x10000000, 8192, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0) = 0x10000000\n",
+/// )
+/// .unwrap();
+/// let replay = run(&log, build(&maps, 8 << 20, None).unwrap(), Faults::None);
+/// // Linux's layout at the exit, had the mapping been one page long.
+/// let real = parse_maps("00400000-00401000 r--p 00000000 fe:00 1 /bin/x\n10000000-10001000 r--p 00000000 00:00 0\n").unwrap();
+/// let diff = compare_final(&replay, &real);
+/// assert_eq!((diff.extra.len(), diff.missing.len()), (1, 1));
+/// assert_eq!(diff.extra[0].end, 0x10002000);
 /// ```
 pub fn compare_final(replay: &super::Replay, real: &[MapsArea]) -> LayoutDiff {
     let engine = parse_maps(&replay.final_maps).expect("the engine's smaps output reads back");

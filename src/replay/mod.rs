@@ -12,5 +12,5 @@ pub use calls::{perform, FileTable, NotPerformed};
 pub use explain::{explain, explain_each, ToldCall};
 pub use initial::{build, Initial, InitialError};
 pub use layout::{compare, compare_final, shown, shown_by, smaps, LayoutDiff, Shown};
-pub use report::{call_line, call_text, render, ret_text, touches};
+pub use report::{call_line, call_text, render, ret_text};
 pub use run::{run, run_watched, Faults, Replay, Replayed, Skipped, Watch, WatchFn, Watched};

@@ -68,7 +68,7 @@ fn last_touching(replay: &Replay, start: u64, end: u64) -> Option<&Replayed> {
 
 /// Whether `call` acted on part of `[start, end)` (a failed call acted on nothing, except
 /// those Linux does not undo: mprotect, madvise, the mlock family).
-pub fn touches(call: &Replayed, start: u64, end: u64) -> bool {
+fn touches(call: &Replayed, start: u64, end: u64) -> bool {
     touched(call).into_iter().any(|(from, to)| from < end && start < to)
 }
 

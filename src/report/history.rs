@@ -7,10 +7,11 @@ use std::sync::Arc;
 use mm::Mm;
 use vma::Vma;
 
+use crate::count;
 use crate::engine::WINDOW_BASE;
 use crate::explain::{explain_each, Summary};
 use crate::replay::{self, shown, smaps, Faults, Initial, LayoutDiff, Replay, Shown};
-use crate::script::{diff_outcomes, Backing, LimitError, OpLine, Outcome, Script, VmaLine};
+use crate::script::{agreement, diff_outcomes, Backing, LimitError, OpLine, Outcome, Script, VmaLine};
 use crate::trace::{parse_maps, MapsArea, Trace};
 
 /// One area at one moment: as `/proc/PID/smaps` shows it, and the engine's area itself (for
@@ -309,21 +310,9 @@ pub fn apart_rule(left: &Area, right: &Area) -> String {
     }
 }
 
-/// An op script's verdict against the kernel's output: `diff`'s report, or that they agree.
+/// An op script's verdict against the kernel's output, as `maple-mm diff` gives it.
 fn compared(kernel: &Outcome, engine: &Outcome) -> String {
-    match diff_outcomes(kernel, engine, "kernel", "engine") {
-        Some(report) => report,
-        None => format!(
-            "kernel and engine agree: all {} and all {} of the window are identical\n",
-            count(engine.ops.len(), "op result"),
-            count(engine.vmas.len(), "area")
-        ),
-    }
-}
-
-/// `1 area`, `2 areas`.
-pub(super) fn count(how_many: usize, thing: &str) -> String {
-    format!("{how_many} {thing}{}", if how_many == 1 { "" } else { "s" })
+    diff_outcomes(kernel, engine, "kernel", "engine").unwrap_or_else(|| format!("{}\n", agreement(engine)))
 }
 
 /// The areas of `mm` as smaps shows them, each with the engine's area.

@@ -16,7 +16,7 @@ mod story;
 
 pub use history::{apart_rule, Area, Differences, History, Step};
 
-use history::count;
+use crate::count;
 pub use kinds::{kind, KINDS};
 
 use std::fmt::Write;

@@ -5,7 +5,8 @@
 use std::fmt::Write;
 
 use super::escape;
-use super::history::{apart_rule, count, Area, History, Step};
+use super::history::{apart_rule, Area, History, Step};
+use crate::count;
 use crate::explain::{Addresses, Summary};
 
 /// How many op links a row lists before it says how many more there are.

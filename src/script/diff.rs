@@ -2,6 +2,21 @@
 
 use super::Outcome;
 
+/// What `maple-mm diff` says when the kernel's outcome and the engine's `outcome` are equal.
+///
+/// ```
+/// use maple_mm::script::{agreement, parse_outcome};
+/// let outcome = parse_outcome("op 1 ok @0\nvma 0 8 rw-p - anon rd,wr\n").unwrap();
+/// assert_eq!(agreement(&outcome), "kernel and engine agree: all 1 op result and all 1 area of the window are identical");
+/// ```
+pub fn agreement(outcome: &Outcome) -> String {
+    format!(
+        "kernel and engine agree: all {} and all {} of the window are identical",
+        crate::count(outcome.ops.len(), "op result"),
+        crate::count(outcome.vmas.len(), "area")
+    )
+}
+
 /// Lines of context around each change in [`diff_outcomes`].
 const DIFF_CONTEXT: usize = 3;
 

@@ -19,7 +19,7 @@ mod output;
 mod parse;
 mod words;
 
-pub use diff::diff_outcomes;
+pub use diff::{agreement, diff_outcomes};
 pub use output::{Backing, OpLine, OpResult, Outcome, Perms, VmaLine};
 pub use parse::{parse, parse_outcome, ErrorKind, ParseError};
 pub use words::{Advice, Kind, Mods, Prot};
